@@ -1,0 +1,123 @@
+"""Shared estimator base: parameters, input checks, lazy loading, pickling."""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral
+from typing import Any
+
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._data import TextInput, check_text_input
+from ._device import PRECISIONS, resolve_device
+from ._encode import LONG_TEXT_OPTIONS
+from ._pooling import POOLINGS
+
+#: Constraints shared by every estimator of the library.
+COMMON_CONSTRAINTS: dict[str, list] = {
+    "model": [str, os.PathLike],
+    "max_length": [Interval(Integral, 4, None, closed="left"), None],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "device": [str],
+    "precision": [StrOptions(set(PRECISIONS))],
+    "verbose": ["verbose"],
+}
+
+#: Constraints of the embedding options (pooling and long-text handling).
+EMBEDDING_CONSTRAINTS: dict[str, list] = {
+    "pooling": [StrOptions(set(POOLINGS))],
+    "long_text": [StrOptions(set(LONG_TEXT_OPTIONS))],
+    "stride": [Interval(Integral, 0, None, closed="left")],
+}
+
+
+class BertBase(BaseEstimator):
+    """Base of every estimator: text input checks, loading, device, pickling.
+
+    Subclasses keep their Hugging Face model in ``model_`` and tokenizer in
+    ``tokenizer_`` (or override :meth:`_pretrained_parts`); pickles store them
+    as a portable Hugging Face folder in memory (safetensors, CPU, no
+    absolute paths) instead of raw Python objects.
+    """
+
+    _parameter_constraints: dict = dict(COMMON_CONSTRAINTS)
+
+    #: The Hugging Face auto class family used to reload ``model_``.
+    _hf_task = "base"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        return tags
+
+    # -- input -------------------------------------------------------------
+    def _check_text(
+        self, X: Any, *, reset: bool, allow_pairs: bool = True
+    ) -> TextInput:
+        """Validate ``X``; on ``reset`` record ``n_features_in_`` and names."""
+        text_input = check_text_input(X, allow_pairs=allow_pairs)
+        n_columns = text_input.n_columns
+        if reset:
+            self.n_features_in_ = n_columns
+            if text_input.columns is not None and len(text_input.columns) == (
+                n_columns
+            ):
+                import numpy as np
+
+                self.feature_names_in_ = np.asarray(text_input.columns, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif n_columns != self.n_features_in_:
+            kind = "sentence pairs" if self.n_features_in_ == 2 else "single texts"
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {kind} "
+                f"({self.n_features_in_} column(s)) but got {n_columns} column(s)."
+            )
+        return text_input
+
+    # -- model and device --------------------------------------------------
+    def _resolved_device(self):
+        return resolve_device(self.device)
+
+    def _move_to_device(self, module):
+        device = self._resolved_device()
+        if next(module.parameters()).device != device:
+            module.to(device)
+        return device
+
+    # -- pickling ----------------------------------------------------------
+    def _pretrained_parts(self) -> tuple[str, str] | None:
+        """Names of the (model, tokenizer) attributes to pickle as a folder."""
+        if "model_" in self.__dict__ and "tokenizer_" in self.__dict__:
+            return ("model_", "tokenizer_")
+        return None
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        parts = self._pretrained_parts()
+        if parts is not None:
+            from ._hf import dump_pretrained
+
+            model_attr, tok_attr = parts
+            model = state.pop(model_attr)
+            state["_pretrained_files"] = (
+                model_attr,
+                tok_attr,
+                dump_pretrained(model, state.pop(tok_attr), name=str(self.model)),
+            )
+        return state
+
+    def __setstate__(self, state):
+        files = state.pop("_pretrained_files", None)
+        super().__setstate__(state)
+        if files is not None:
+            from ._hf import load_dumped
+
+            model_attr, tok_attr, blob = files
+            tokenizer, model = load_dumped(blob, self._hf_task)
+            model.eval()
+            setattr(self, model_attr, model)
+            setattr(self, tok_attr, tokenizer)

@@ -1,0 +1,68 @@
+"""Device, precision and seeding helpers (torch imported lazily by callers)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+
+PRECISIONS = ("float32", "bfloat16", "float16")
+
+
+def resolve_device(device: str) -> Any:
+    """Map ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...) to a
+    ``torch.device``; ``"auto"`` picks CUDA, then MPS, then the CPU."""
+    import torch
+
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available; "
+            "use device='auto' or 'cpu'."
+        )
+    return dev
+
+
+def autocast(device: Any, precision: str) -> contextlib.AbstractContextManager:
+    """Autocast context for ``precision`` on ``device`` (no-op for float32)."""
+    import torch
+
+    if precision == "float32":
+        return contextlib.nullcontext()
+    dtype = getattr(torch, precision)
+    if device.type == "cpu" and dtype == torch.float16:
+        raise ValueError(
+            "precision='float16' is not supported on the CPU; use 'bfloat16'."
+        )
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def seed_from(random_state: Any) -> int:
+    """An integer seed from a ``random_state`` value (None draws one)."""
+    from sklearn.utils import check_random_state
+
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+def release_memory(device: Any) -> None:
+    """Return cached accelerator memory to the driver after fit / predict."""
+    import gc
+
+    gc.collect()
+    if getattr(device, "type", None) == "cuda":
+        import torch
+
+        torch.cuda.empty_cache()
+
+
+def as_float32(tensor: Any) -> np.ndarray:
+    """A detached float32 NumPy copy of a tensor."""
+    return tensor.detach().float().cpu().numpy()

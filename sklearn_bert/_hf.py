@@ -1,0 +1,206 @@
+"""The only module that imports transformers: model resolution and loading.
+
+Everything is loaded from a local folder. A hub id is first looked up in the
+local cache, then (when online) downloaded with safetensors weights only, then
+loaded from that folder. ``trust_remote_code`` is never enabled.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from ._logging import quiet_transformers
+from ._models import resolve_model
+
+# Files a model folder needs; weights are safetensors only.
+_ALLOW_PATTERNS = [
+    "*.json",
+    "*.safetensors",
+    "*.txt",
+    "*.model",
+    "merges.txt",
+    "vocab.*",
+    "spiece.model",
+]
+
+#: The auto classes by task, as names so transformers is imported lazily.
+AUTO_CLASSES = {
+    "base": "AutoModel",
+    "sequence": "AutoModelForSequenceClassification",
+    "token": "AutoModelForTokenClassification",
+    "qa": "AutoModelForQuestionAnswering",
+    "mlm": "AutoModelForMaskedLM",
+}
+
+
+class ModelNotAvailableError(OSError):
+    """Raised when a ``model`` cannot be found locally and cannot be downloaded."""
+
+
+def model_folder(model: str, *, verbose: int = 0) -> str:
+    """Return a local folder holding ``model``, downloading it when allowed."""
+    resolved = resolve_model(model)
+    if resolved.path is not None:
+        return resolved.path
+    hub_id = resolved.hub_id
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(
+            hub_id, allow_patterns=_ALLOW_PATTERNS, local_files_only=True
+        )
+    except Exception:  # not cached: fall through to a download
+        pass
+    hint = (
+        f"model={model!r} is not a local folder, not a bundled model and not in "
+        "the Hugging Face cache, and it cannot be downloaded{why}. Pass the path "
+        "of a local folder holding the model (config.json, tokenizer files and "
+        "model.safetensors, as written by `save_pretrained`), for example "
+        "model='path/to/my-model', or use the bundled default "
+        "'sentence-transformers/all-MiniLM-L6-v2'."
+    )
+    if _offline():
+        raise ModelNotAvailableError(hint.format(why=" (offline mode is set)"))
+    if not _hub_reachable():
+        raise ModelNotAvailableError(hint.format(why=" (the hub is not reachable)"))
+    try:
+        return snapshot_download(
+            hub_id, allow_patterns=_ALLOW_PATTERNS, etag_timeout=5
+        )
+    except Exception as exc:
+        raise ModelNotAvailableError(hint.format(why=f" ({exc})")) from exc
+
+
+def _offline() -> bool:
+    flags = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    return any(
+        os.environ.get(f, "").upper() in {"1", "ON", "YES", "TRUE"} for f in flags
+    )
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """One quick TCP connection to the hub endpoint: no retry storms."""
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def load_tokenizer(folder: str, *, verbose: int = 0):
+    """Load the fast tokenizer of a local model folder."""
+    from transformers import AutoTokenizer
+
+    with quiet_transformers(verbose):
+        tokenizer = AutoTokenizer.from_pretrained(
+            folder, local_files_only=True, trust_remote_code=False
+        )
+    if not tokenizer.is_fast:
+        raise ValueError(
+            f"The tokenizer in {folder!r} has no fast (Rust) version; sklearn_bert "
+            "needs a fast tokenizer for offsets and word alignment."
+        )
+    return tokenizer
+
+
+def load_model(folder: str, task: str = "base", *, verbose: int = 0, **kwargs):
+    """Load model weights from a local folder for a task (see AUTO_CLASSES)."""
+    import transformers
+
+    auto = getattr(transformers, AUTO_CLASSES[task])
+    with quiet_transformers(verbose):
+        return auto.from_pretrained(
+            folder,
+            local_files_only=True,
+            trust_remote_code=False,
+            use_safetensors=True,
+            **kwargs,
+        )
+
+
+def load_pretrained(model: str, task: str = "base", *, verbose: int = 0, **kwargs):
+    """Resolve ``model`` and load its tokenizer and weights for ``task``.
+
+    Returns
+    -------
+    tokenizer, model
+    """
+    folder = model_folder(model, verbose=verbose)
+    tokenizer = load_tokenizer(folder, verbose=verbose)
+    net = load_model(folder, task, verbose=verbose, **kwargs)
+    return tokenizer, net
+
+
+def dump_pretrained(model: Any, tokenizer: Any, name: str) -> dict[str, bytes]:
+    """Serialise a model and tokenizer to ``{filename: bytes}``.
+
+    The result is portable: weights are safetensors on the CPU, and the
+    config records ``name`` (the user's ``model`` string) instead of an
+    absolute folder.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        save_pretrained(model, tokenizer, tmp, name=name)
+        return {
+            p.relative_to(tmp).as_posix(): p.read_bytes()
+            for p in Path(tmp).rglob("*")
+            if p.is_file()
+        }
+
+
+def save_pretrained(model: Any, tokenizer: Any, path: str | os.PathLike, *, name=None):
+    """Write a standard Hugging Face folder (config, tokenizer, safetensors)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    old = model.config._name_or_path
+    if name is not None:
+        model.config._name_or_path = _portable_name(name)
+    try:
+        model.save_pretrained(path, safe_serialization=True)
+    finally:
+        model.config._name_or_path = old
+    if tokenizer is not None:
+        tokenizer.name_or_path = _portable_name(name or tokenizer.name_or_path)
+        tokenizer.save_pretrained(path)
+    return path
+
+
+def _portable_name(name: str) -> str:
+    return Path(name).name if os.path.isabs(os.path.expanduser(name)) else name
+
+
+def load_dumped(files: dict[str, bytes], task: str = "base", **kwargs):
+    """Inverse of :func:`dump_pretrained`: return ``(tokenizer, model)`` on CPU."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for rel, data in files.items():
+            target = Path(tmp) / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        tokenizer = load_tokenizer(tmp)
+        model = load_model(tmp, task, **kwargs)
+    return tokenizer, model
+
+
+def state_to_bytes(obj: Any) -> bytes:
+    """``torch.save`` into bytes (for small heads and extra tensors)."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def bytes_to_state(data: bytes) -> Any:
+    """Inverse of :func:`state_to_bytes`, always mapped to the CPU."""
+    import torch
+
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
