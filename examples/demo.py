@@ -29,9 +29,8 @@ tfidf = make_pipeline(
     LogisticRegression(max_iter=2000, C=10),
 )
 tfidf.fit(train["review"], train["score"])
-print(
-    f"TF-IDF + LogisticRegression accuracy: {tfidf.score(test['review'], test['score']):.3f}"
-)
+tfidf_accuracy = tfidf.score(test["review"], test["score"])
+print(f"TF-IDF + LogisticRegression accuracy: {tfidf_accuracy:.3f}")
 
 # %%
 # The same pipeline with contextual embeddings from the bundled encoder.

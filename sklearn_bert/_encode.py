@@ -130,8 +130,10 @@ def pad_batch(
         rows = [f[key] + [fill] * (width - len(f[key])) for f in features]
         out[key] = torch.tensor(rows, dtype=torch.long)
     out["attention_mask"] = torch.tensor(
-        [[1] * len(f["input_ids"]) + [0] * (width - len(f["input_ids"]))
-         for f in features],
+        [
+            [1] * len(f["input_ids"]) + [0] * (width - len(f["input_ids"]))
+            for f in features
+        ],
         dtype=torch.long,
     )
     return out

@@ -70,9 +70,7 @@ def model_folder(model: str, *, verbose: int = 0) -> str:
     if not _hub_reachable():
         raise ModelNotAvailableError(hint.format(why=" (the hub is not reachable)"))
     try:
-        return snapshot_download(
-            hub_id, allow_patterns=_ALLOW_PATTERNS, etag_timeout=5
-        )
+        return snapshot_download(hub_id, allow_patterns=_ALLOW_PATTERNS, etag_timeout=5)
     except Exception as exc:
         raise ModelNotAvailableError(hint.format(why=f" ({exc})")) from exc
 
