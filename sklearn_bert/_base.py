@@ -35,9 +35,9 @@ EMBEDDING_CONSTRAINTS: dict[str, list] = {
 class BertBase(BaseEstimator):
     """Base of every estimator: text input checks, loading, device, pickling.
 
-    Subclasses keep their Hugging Face model in ``model_`` and tokenizer in
-    ``tokenizer_`` (or override :meth:`_pretrained_parts`); pickles store them
-    as a portable Hugging Face folder in memory (safetensors, CPU, no
+    Subclasses keep their tokenizer in ``tokenizer_`` and a plain Hugging Face
+    model in ``model_`` (or a skorch net in ``net_``); pickles store the first
+    two as a portable Hugging Face folder in memory (safetensors, CPU, no
     absolute paths) instead of raw Python objects.
     """
 
@@ -89,24 +89,20 @@ class BertBase(BaseEstimator):
         return device
 
     # -- pickling ----------------------------------------------------------
-    def _pretrained_parts(self) -> tuple[str, str] | None:
-        """Names of the (model, tokenizer) attributes to pickle as a folder."""
-        if "model_" in self.__dict__ and "tokenizer_" in self.__dict__:
-            return ("model_", "tokenizer_")
-        return None
-
+    # ``tokenizer_`` and ``model_`` (a Hugging Face model) are stored as an
+    # in-memory Hugging Face folder: safetensors on the CPU, no absolute
+    # paths, loadable on a machine without the GPU they were trained on.
+    # Other fitted parts (a skorch ``net_``) pickle as they are.
     def __getstate__(self):
         state = super().__getstate__()
-        parts = self._pretrained_parts()
-        if parts is not None:
+        tokenizer = state.pop("tokenizer_", None)
+        model = state.pop("model_", None)
+        if tokenizer is not None or model is not None:
             from ._hf import dump_pretrained
 
-            model_attr, tok_attr = parts
-            model = state.pop(model_attr)
             state["_pretrained_files"] = (
-                model_attr,
-                tok_attr,
-                dump_pretrained(model, state.pop(tok_attr), name=str(self.model)),
+                model is not None,
+                dump_pretrained(model, tokenizer),
             )
         return state
 
@@ -116,8 +112,9 @@ class BertBase(BaseEstimator):
         if files is not None:
             from ._hf import load_dumped
 
-            model_attr, tok_attr, blob = files
-            tokenizer, model = load_dumped(blob, self._hf_task)
-            model.eval()
-            setattr(self, model_attr, model)
-            setattr(self, tok_attr, tokenizer)
+            has_model, blob = files
+            tokenizer, model = load_dumped(blob, self._hf_task if has_model else None)
+            self.tokenizer_ = tokenizer
+            if model is not None:
+                model.eval()
+                self.model_ = model

@@ -129,6 +129,10 @@ def load_model(folder: str, task: str = "base", *, verbose: int = 0, **kwargs):
 def load_pretrained(model: str, task: str = "base", *, verbose: int = 0, **kwargs):
     """Resolve ``model`` and load its tokenizer and weights for ``task``.
 
+    The loaded objects record ``model`` (made portable: the folder name for an
+    absolute path) as their ``name_or_path``, so pickles and saved configs
+    carry no absolute cache paths.
+
     Returns
     -------
     tokenizer, model
@@ -136,18 +140,41 @@ def load_pretrained(model: str, task: str = "base", *, verbose: int = 0, **kwarg
     folder = model_folder(model, verbose=verbose)
     tokenizer = load_tokenizer(folder, verbose=verbose)
     net = load_model(folder, task, verbose=verbose, **kwargs)
+    name = portable_name(str(model))
+    net.config._name_or_path = name
+    tokenizer.name_or_path = name
     return tokenizer, net
 
 
-def dump_pretrained(model: Any, tokenizer: Any, name: str) -> dict[str, bytes]:
-    """Serialise a model and tokenizer to ``{filename: bytes}``.
+def portable_name(name: str) -> str:
+    """``name`` without machine-specific folders (the last part of a path)."""
+    expanded = os.path.expanduser(name)
+    if os.path.isabs(expanded) or os.path.isdir(expanded):
+        return Path(expanded).name
+    return name
 
-    The result is portable: weights are safetensors on the CPU, and the
-    config records ``name`` (the user's ``model`` string) instead of an
-    absolute folder.
+
+def save_pretrained(
+    model: Any, tokenizer: Any, path: str | os.PathLike, *, verbose: int = 0
+) -> Path:
+    """Write a standard Hugging Face folder (config, tokenizer, safetensors)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    with quiet_transformers(verbose):
+        if model is not None:
+            model.save_pretrained(path, safe_serialization=True)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(path)
+    return path
+
+
+def dump_pretrained(model: Any, tokenizer: Any) -> dict[str, bytes]:
+    """Serialise a model and/or tokenizer to ``{filename: bytes}``.
+
+    The result is portable: safetensors weights, no absolute paths.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        save_pretrained(model, tokenizer, tmp, name=name)
+        save_pretrained(model, tokenizer, tmp)
         return {
             p.relative_to(tmp).as_posix(): p.read_bytes()
             for p in Path(tmp).rglob("*")
@@ -155,36 +182,18 @@ def dump_pretrained(model: Any, tokenizer: Any, name: str) -> dict[str, bytes]:
         }
 
 
-def save_pretrained(model: Any, tokenizer: Any, path: str | os.PathLike, *, name=None):
-    """Write a standard Hugging Face folder (config, tokenizer, safetensors)."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    old = model.config._name_or_path
-    if name is not None:
-        model.config._name_or_path = _portable_name(name)
-    try:
-        model.save_pretrained(path, safe_serialization=True)
-    finally:
-        model.config._name_or_path = old
-    if tokenizer is not None:
-        tokenizer.name_or_path = _portable_name(name or tokenizer.name_or_path)
-        tokenizer.save_pretrained(path)
-    return path
+def load_dumped(files: dict[str, bytes], task: str | None = "base", **kwargs):
+    """Inverse of :func:`dump_pretrained`: ``(tokenizer, model)`` on the CPU.
 
-
-def _portable_name(name: str) -> str:
-    return Path(name).name if os.path.isabs(os.path.expanduser(name)) else name
-
-
-def load_dumped(files: dict[str, bytes], task: str = "base", **kwargs):
-    """Inverse of :func:`dump_pretrained`: return ``(tokenizer, model)`` on CPU."""
+    ``model`` is None when ``task`` is None (a tokenizer-only dump).
+    """
     with tempfile.TemporaryDirectory() as tmp:
         for rel, data in files.items():
             target = Path(tmp) / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         tokenizer = load_tokenizer(tmp)
-        model = load_model(tmp, task, **kwargs)
+        model = None if task is None else load_model(tmp, task, **kwargs)
     return tokenizer, model
 
 
