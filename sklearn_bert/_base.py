@@ -79,6 +79,17 @@ class BertBase(BaseEstimator):
         return text_input
 
     # -- model and device --------------------------------------------------
+    def _load_pretrained(self, task: str = "base", X: Any = None, **kwargs):
+        """Load ``(tokenizer, model)`` for ``task`` from the ``model`` parameter.
+
+        Every estimator loads through here, so that every kind of ``model``
+        value is understood in one place. ``X`` is the training input, for
+        sources that adapt to it before loading.
+        """
+        from ._hf import load_pretrained
+
+        return load_pretrained(self.model, task, verbose=self.verbose, **kwargs)
+
     def _resolved_device(self):
         return resolve_device(self.device)
 
@@ -94,7 +105,9 @@ class BertBase(BaseEstimator):
     # paths, loadable on a machine without the GPU they were trained on.
     # Other fitted parts (a skorch ``net_``) pickle as they are.
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: on Python 3.11+ ``object.__getstate__`` returns the live
+        # ``__dict__``, and popping from it would strip the fitted estimator.
+        state = dict(super().__getstate__())
         tokenizer = state.pop("tokenizer_", None)
         model = state.pop("model_", None)
         if tokenizer is not None or model is not None:
@@ -110,11 +123,16 @@ class BertBase(BaseEstimator):
         files = state.pop("_pretrained_files", None)
         super().__setstate__(state)
         if files is not None:
-            from ._hf import load_dumped
+            from ._hf import load_dumped, portable_name
 
             has_model, blob = files
             tokenizer, model = load_dumped(blob, self._hf_task if has_model else None)
+            # Loaded from a temporary folder that is gone now: name them after
+            # ``model`` again, as ``load_pretrained`` does.
+            name = portable_name(str(getattr(self, "model", "")))
+            tokenizer.name_or_path = name
             self.tokenizer_ = tokenizer
             if model is not None:
+                model.config._name_or_path = name
                 model.eval()
                 self.model_ = model

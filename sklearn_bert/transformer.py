@@ -139,12 +139,8 @@ class BertTransformer(TransformerMixin, BertBase):
         self : BertTransformer
             The fitted transformer.
         """
-        from ._hf import load_pretrained
-
         self._check_text(X, reset=True)
-        self.tokenizer_, self.model_ = load_pretrained(
-            self.model, "base", verbose=self.verbose
-        )
+        self.tokenizer_, self.model_ = self._load_pretrained("base", X)
         self.model_.eval()
         self.max_length_ = effective_max_length(
             self.tokenizer_, self.model_.config, self.max_length
