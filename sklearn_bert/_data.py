@@ -66,7 +66,10 @@ def _is_missing(value: Any) -> bool:
 def _row_name(position: int, index: Any) -> str:
     if index is None:
         return f"row {position}"
-    return f"row {position} (index {index[position]!r})"
+    label = index[position]
+    if isinstance(label, np.generic):  # show 8, not np.int64(8)
+        label = label.item()
+    return f"row {position} (index {label!r})"
 
 
 def _check_column(values: Any, index: Any, column: str | None) -> list[str]:
