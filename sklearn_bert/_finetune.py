@@ -9,12 +9,32 @@ call :meth:`BertFineTuneBase._train`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 from ._base import BertBase
 from ._device import release_memory, seed_from
+
+#: Constraints of the training parameters (names from DESIGN.md); re-exported
+#: by ``_skorch`` (kept here so that importing estimators does not load torch).
+TRAINING_CONSTRAINTS: dict[str, list] = {
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "warmup_ratio": [Interval(Real, 0, 1, closed="both")],
+    "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "early_stopping": ["boolean"],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "freeze_encoder": ["boolean"],
+    "trainable_layers": [Interval(Integral, 0, None, closed="left"), None],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "random_state": ["random_state"],
+    "callbacks": [list, None],
+}
 
 #: Defaults shared by the fine-tuning estimators (overridable per class).
 TRAINING_DEFAULTS: dict[str, Any] = {
@@ -39,7 +59,7 @@ class BertFineTuneBase(BertBase):
 
     Subclasses declare the training parameters in their ``__init__`` (names
     in ``TRAINING_DEFAULTS``) and extend ``_parameter_constraints`` with
-    ``_skorch.TRAINING_CONSTRAINTS``.
+    ``TRAINING_CONSTRAINTS``.
     """
 
     def _train(
@@ -51,6 +71,9 @@ class BertFineTuneBase(BertBase):
         stratify: np.ndarray | None = None,
         scorer: Callable | None = None,
         score_name: str = "valid_score",
+        collate: Callable | None = None,
+        valid_collate: Callable | None = None,
+        groups: np.ndarray | None = None,
     ):
         """Seed, build the module, split, fit; return the fitted ``BertNet``.
 
@@ -68,6 +91,12 @@ class BertFineTuneBase(BertBase):
             ``scorer(net, valid_dataset) -> float`` recorded each epoch.
         score_name : str
             History key of that score (for example ``"valid_acc"``).
+        collate, valid_collate : callable or None
+            Replace the padding collate of training / validation batches
+            (see :func:`~sklearn_bert._skorch.build_net`).
+        groups : ndarray or None
+            One group id per row (for example the sentence of each window);
+            the early-stopping split keeps each group on one side.
         """
         import torch
 
@@ -81,6 +110,7 @@ class BertFineTuneBase(BertBase):
             validation_fraction=self.validation_fraction,
             stratify=stratify,
             random_state=seed,
+            groups=groups,
         )
         train = dataset if valid_idx is None else dataset.subset(train_idx)
         valid = None if valid_idx is None else dataset.subset(valid_idx)
@@ -97,6 +127,8 @@ class BertFineTuneBase(BertBase):
                 device=device,
                 scorer=scorer,
                 score_name=score_name,
+                collate=collate,
+                valid_collate=valid_collate,
             )
             net.fit(train, None)
         net.release_training_state()

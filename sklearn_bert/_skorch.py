@@ -19,35 +19,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from skorch.dataset import unpack_data
 
 from ._device import autocast
 from ._encode import length_sorted_batches, pad_batch
-
-#: Constraints of the training parameters (names from DESIGN.md).
-TRAINING_CONSTRAINTS: dict[str, list] = {
-    "max_epochs": [Interval(Integral, 1, None, closed="left")],
-    "lr": [Interval(Real, 0, None, closed="neither")],
-    "weight_decay": [Interval(Real, 0, None, closed="left")],
-    "warmup_ratio": [Interval(Real, 0, 1, closed="both")],
-    "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "early_stopping": ["boolean"],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-    "freeze_encoder": ["boolean"],
-    "trainable_layers": [Interval(Integral, 0, None, closed="left"), None],
-    "dropout": [Interval(Real, 0, 1, closed="left")],
-    "random_state": ["random_state"],
-    "callbacks": [list, None],
-}
+from ._finetune import TRAINING_CONSTRAINTS  # noqa: F401  (re-exported)
 
 #: Targets that are token sequences are padded with this value (ignored).
 IGNORE_INDEX = -100
@@ -112,13 +94,16 @@ def _stack_targets(targets: list[Any]) -> torch.Tensor:
     return torch.as_tensor(np.stack([np.asarray(t) for t in targets]))
 
 
-def make_collate(pad_token_id: int) -> Callable:
-    """A ``collate_fn`` padding features and targets to the batch's longest row."""
+class Collate:
+    """A picklable ``collate_fn`` padding features and targets per batch."""
 
-    def collate(items):
+    def __init__(self, pad_token_id: int):
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, items):
         features = [x for x, _ in items]
         meta = [y for _, y in items]
-        X = pad_batch(features, pad_token_id)
+        X = pad_batch(features, self.pad_token_id)
         y = {
             "target": _stack_targets([m["target"] for m in meta]),
             "weight": torch.as_tensor(
@@ -127,7 +112,10 @@ def make_collate(pad_token_id: int) -> Callable:
         }
         return X, y
 
-    return collate
+
+def make_collate(pad_token_id: int) -> Callable:
+    """A ``collate_fn`` padding features and targets to the batch's longest row."""
+    return Collate(pad_token_id)
 
 
 def linear_schedule(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
@@ -251,6 +239,33 @@ class BertNet(NeuralNet):
         for _, callback in getattr(self, "callbacks_", []):
             if hasattr(callback, "best_model_weights_"):
                 callback.best_model_weights_ = None
+        # The schedule is a closure (not picklable) and only serves training;
+        # the validation rows are only needed while fitting.
+        self.scheduler_ = None
+        if isinstance(self.train_split, _NoValidSplit):
+            self.train_split.valid = None
+
+    # ``module`` and ``criterion`` are the very instances that ``module_`` and
+    # ``criterion_`` hold, which skorch pickles in its device-aware blob.
+    # Plain pickling would store the weights a second time, with their
+    # device (a CUDA-trained net would not unpickle without CUDA): store
+    # them once, in the blob.
+    def __getstate__(self):
+        state = super().__getstate__()
+        for name in ("module", "criterion"):
+            if name in state and state[name] is getattr(self, f"{name}_", None):
+                state[name] = _SameAsFitted()
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for name in ("module", "criterion"):
+            if isinstance(self.__dict__.get(name), _SameAsFitted):
+                self.__dict__[name] = self.__dict__[f"{name}_"]
+
+
+class _SameAsFitted:
+    """Pickled in place of a parameter that is its fitted attribute."""
 
 
 def _to_float(y_pred):
@@ -294,16 +309,23 @@ def build_net(
     device: Any,
     scorer: Callable[[Any, FeatureDataset], float] | None = None,
     score_name: str = "valid_score",
+    collate: Callable | None = None,
+    valid_collate: Callable | None = None,
 ) -> BertNet:
     """A :class:`BertNet` configured from an estimator's training parameters.
 
     ``estimator`` provides ``max_epochs``, ``lr``, ``weight_decay``,
     ``warmup_ratio``, ``gradient_accumulation_steps``, ``batch_size``,
     ``early_stopping``, ``n_iter_no_change``, ``precision``, ``verbose`` and
-    ``callbacks``.
+    ``callbacks``. ``collate`` replaces the default padding collate of the
+    training batches (for example dynamic masking), ``valid_collate`` that of
+    the validation batches (default: ``collate``).
     """
     est = estimator
-    collate = make_collate(pad_token_id)
+    if collate is None:
+        collate = make_collate(pad_token_id)
+    if valid_collate is None:
+        valid_collate = collate
     callbacks: list[tuple[str, Callback]] = []
     if valid is not None and scorer is not None:
         callbacks.append((score_name, ValidScore(scorer, score_name)))
@@ -335,7 +357,7 @@ def build_net(
         batch_size=est.batch_size,
         iterator_train__shuffle=True,
         iterator_train__collate_fn=collate,
-        iterator_valid__collate_fn=collate,
+        iterator_valid__collate_fn=valid_collate,
         train_split=_NoValidSplit(valid),
         callbacks=callbacks,
         device=str(device),
@@ -389,14 +411,29 @@ def split_train_valid(
     validation_fraction: float,
     stratify: np.ndarray | None,
     random_state: int,
+    groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Training and validation row indices (validation only for early stopping).
 
-    Stratified on ``stratify`` when given and possible.
+    Stratified on ``stratify`` when given and possible. With ``groups`` (one
+    group id per row, for example the sentence of each window of a long
+    sentence), whole groups go to one side: ``validation_fraction`` is then a
+    fraction of the groups, and ``stratify`` is ignored.
     """
     indices = np.arange(n_samples)
     if not early_stopping:
         return indices, None
+    if groups is not None:
+        _, inverse = np.unique(np.asarray(groups), return_inverse=True)
+        _, valid_groups = split_train_valid(
+            int(inverse.max()) + 1,
+            early_stopping=True,
+            validation_fraction=validation_fraction,
+            stratify=None,
+            random_state=random_state,
+        )
+        in_valid = np.isin(inverse, valid_groups)
+        return indices[~in_valid], indices[in_valid]
     from sklearn.model_selection import train_test_split
 
     n_valid = int(math.ceil(validation_fraction * n_samples))

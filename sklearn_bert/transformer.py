@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import EMBEDDING_CONSTRAINTS, BertBase
 from ._encode import effective_max_length, embed, model_input_names
+from ._finetune import TRAINING_CONSTRAINTS
 from ._models import DEFAULT_MODEL
 
 
@@ -56,7 +57,25 @@ class BertTransformer(TransformerMixin, BertBase):
         float32.
     verbose : int, default=0
         0 is silent; 1 or more shows a progress bar while encoding and lets
-        transformers report on loading.
+        transformers report on loading (and prints the epoch table when
+        fine-tuning).
+    fine_tune : bool, default=False
+        When True, ``fit(X, y)`` first fine-tunes the encoder on ``y`` with a
+        :class:`BertClassifier` (class labels) or :class:`BertRegressor`
+        (numeric targets), as told by ``sklearn.utils.multiclass.
+        type_of_target``, and ``transform`` returns the adapted embeddings.
+        Off by default: ``fit`` then only loads the model and ignores ``y``.
+    max_epochs : int, default=3
+        Fine-tuning epochs (only with ``fine_tune=True``).
+    lr : float, default=5e-5
+        Fine-tuning peak learning rate (only with ``fine_tune=True``).
+    weight_decay : float, default=0.01
+        Fine-tuning AdamW weight decay (only with ``fine_tune=True``).
+    warmup_ratio : float, default=0.1
+        Fraction of fine-tuning steps with a linear warmup (only with
+        ``fine_tune=True``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds fine-tuning (only with ``fine_tune=True``).
 
     Attributes
     ----------
@@ -72,6 +91,9 @@ class BertTransformer(TransformerMixin, BertBase):
         Column names seen in ``fit``, when ``X`` was a DataFrame.
     n_features_out_ : int
         Embedding size (the encoder's hidden size).
+    history_ : skorch.History
+        The fine-tuning history (epochs, losses); only after a fit with
+        ``fine_tune=True``.
 
     See Also
     --------
@@ -81,13 +103,23 @@ class BertTransformer(TransformerMixin, BertBase):
     -----
     Encoding sorts texts by token length, pads each batch to its longest
     member, runs without gradients, restores the input order, and encodes each
-    distinct text once. ``fit`` only loads the model: it does not train.
+    distinct text once. ``fit`` only loads the model: it does not train,
+    unless ``fine_tune=True`` and ``y`` is given. Fine-tuning trains a
+    classification or regression head on the pooled output (``pooling``)
+    with ``max_length`` tokens (256 when None) and ``batch_size`` rows per
+    step, keeps the adapted encoder and drops the head.
 
     Examples
     --------
     >>> from sklearn_bert import BertTransformer
     >>> emb = BertTransformer().fit_transform(["a good film", "a dull film"])
     >>> emb.shape
+    (2, 384)
+
+    Fine-tuned on labels first (opt-in):
+
+    >>> ft = BertTransformer(fine_tune=True, max_epochs=1, random_state=0)
+    >>> ft.fit_transform(["a good film", "a dull film"], ["pos", "neg"]).shape
     (2, 384)
     """
 
@@ -96,6 +128,12 @@ class BertTransformer(TransformerMixin, BertBase):
         **EMBEDDING_CONSTRAINTS,
         "normalize": ["boolean"],
         "stride": [Interval(Integral, 0, None, closed="left")],
+        "fine_tune": ["boolean"],
+        **{
+            k: TRAINING_CONSTRAINTS[k]
+            for k in ("max_epochs", "lr", "weight_decay", "warmup_ratio")
+        },
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -111,6 +149,12 @@ class BertTransformer(TransformerMixin, BertBase):
         device="auto",
         precision="float32",
         verbose=0,
+        fine_tune=False,
+        max_epochs=3,
+        lr=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.1,
+        random_state=None,
     ):
         self.model = model
         self.pooling = pooling
@@ -122,17 +166,24 @@ class BertTransformer(TransformerMixin, BertBase):
         self.device = device
         self.precision = precision
         self.verbose = verbose
+        self.fine_tune = fine_tune
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Load the encoder and record the input's shape.
+        """Load the encoder (fine-tuning it on ``y`` if ``fine_tune=True``).
 
         Parameters
         ----------
         X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs as two columns. Only validated here.
-        y : None
-            Ignored.
+            Texts, or sentence pairs as two columns.
+        y : array-like or None, default=None
+            Labels or numeric targets to fine-tune on when
+            ``fine_tune=True`` (required then); ignored otherwise.
 
         Returns
         -------
@@ -140,13 +191,52 @@ class BertTransformer(TransformerMixin, BertBase):
             The fitted transformer.
         """
         self._check_text(X, reset=True)
-        self.tokenizer_, self.model_ = self._load_pretrained("base", X)
+        if hasattr(self, "history_"):
+            del self.history_
+        if self.fine_tune:
+            self.tokenizer_, self.model_ = self._fine_tuned_encoder(X, y)
+        else:
+            self.tokenizer_, self.model_ = self._load_pretrained("base", X)
         self.model_.eval()
         self.max_length_ = effective_max_length(
             self.tokenizer_, self.model_.config, self.max_length
         )
         self.n_features_out_ = int(self.model_.config.hidden_size)
         return self
+
+    def _fine_tuned_encoder(self, X, y):
+        """Fine-tune a classifier or regressor on ``y``; return its encoder."""
+        from sklearn.utils.multiclass import type_of_target
+
+        from .classifier import BertClassifier, BertRegressor
+
+        if y is None:
+            raise ValueError(
+                "fine_tune=True needs targets: call fit(X, y), or set "
+                "fine_tune=False for frozen embeddings."
+            )
+        target_type = type_of_target(y, input_name="y")
+        regression = target_type in ("continuous", "continuous-multioutput")
+        estimator_class = BertRegressor if regression else BertClassifier
+        estimator = estimator_class(
+            self.model,
+            pooling=self.pooling,
+            max_length=256 if self.max_length is None else self.max_length,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            warmup_ratio=self.warmup_ratio,
+            device=self.device,
+            precision=self.precision,
+            random_state=self.random_state,
+            verbose=self.verbose,
+        ).fit(X, y)
+        self.history_ = estimator.net_.history
+        encoder = estimator.net_.module_.encoder
+        for p in encoder.parameters():
+            p.requires_grad_(True)
+        return estimator.tokenizer_, encoder
 
     def transform(self, X):
         """Encode texts into embeddings.
