@@ -7,7 +7,7 @@ from numbers import Integral
 from typing import Any
 
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._data import TextInput, check_text_input
 from ._device import PRECISIONS, resolve_device
@@ -16,7 +16,9 @@ from ._pooling import POOLINGS
 
 #: Constraints shared by every estimator of the library.
 COMMON_CONSTRAINTS: dict[str, list] = {
-    "model": [str, os.PathLike],
+    # A checkpoint name or folder, or an estimator exporting pretrained
+    # weights (a BertMaskedLM): see ``BertBase._load_pretrained``.
+    "model": [str, os.PathLike, HasMethods(["fit", "_export_pretrained_files"])],
     "max_length": [Interval(Integral, 4, None, closed="left"), None],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "device": [str],
@@ -83,12 +85,24 @@ class BertBase(BaseEstimator):
         """Load ``(tokenizer, model)`` for ``task`` from the ``model`` parameter.
 
         Every estimator loads through here, so that every kind of ``model``
-        value is understood in one place. ``X`` is the training input, for
-        sources that adapt to it before loading.
+        value is understood in one place: a folder, hub id or bundled name, or
+        an estimator exporting pretrained weights (a ``BertMaskedLM``). An
+        unfitted such estimator is cloned and fitted on the texts of ``X``
+        first (domain adaptation on the training data only, so no leakage
+        across cross-validation folds); a fitted one, or one wrapped in
+        ``sklearn.frozen.FrozenEstimator``, is used as it is. Keyword
+        arguments go to ``from_pretrained`` (``output_loading_info=True``
+        returns a third value, see ``_hf.load_folder``).
         """
-        from ._hf import load_pretrained
+        from ._hf import load_dumped, load_pretrained
 
-        return load_pretrained(self.model, task, verbose=self.verbose, **kwargs)
+        source = self.model
+        if isinstance(source, str | os.PathLike):
+            return load_pretrained(source, task, verbose=self.verbose, **kwargs)
+        files = _pretrained_files(source, X)
+        return load_dumped(
+            files, task, name=model_name(source), verbose=self.verbose, **kwargs
+        )
 
     def _resolved_device(self):
         return resolve_device(self.device)
@@ -129,10 +143,64 @@ class BertBase(BaseEstimator):
             tokenizer, model = load_dumped(blob, self._hf_task if has_model else None)
             # Loaded from a temporary folder that is gone now: name them after
             # ``model`` again, as ``load_pretrained`` does.
-            name = portable_name(str(getattr(self, "model", "")))
+            name = portable_name(model_name(getattr(self, "model", "")))
             tokenizer.name_or_path = name
             self.tokenizer_ = tokenizer
             if model is not None:
                 model.config._name_or_path = name
                 model.eval()
                 self.model_ = model
+
+
+def model_name(model: Any) -> str:
+    """The checkpoint name behind a ``model`` value.
+
+    A string or path is its own name; an estimator passed as ``model`` (a
+    ``BertMaskedLM``, possibly frozen) is followed to its own ``model``.
+    """
+    for _ in range(16):  # nested estimators, never a cycle in practice
+        if isinstance(model, str | os.PathLike):
+            return os.fspath(model)
+        inner = getattr(model, "model", None)
+        if inner is None:
+            break
+        model = inner
+    return str(model)
+
+
+def _pretrained_files(source: Any, X: Any) -> dict[str, bytes]:
+    """The in-memory Hugging Face folder exported by ``source``.
+
+    An unfitted ``source`` is cloned and fitted on the texts of ``X`` first.
+    """
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(source)
+    except NotFittedError:
+        if X is None:
+            raise ValueError(
+                f"model={type(source).__name__}(...) is not fitted and no training "
+                "texts were given to adapt it on; fit it first or pass it to an "
+                "estimator's fit."
+            ) from None
+        source = clone(source)
+        # The caller's fit skips nested validation: validate the source here.
+        source._validate_params()
+        source.fit(_adaptation_texts(X))
+    return source._export_pretrained_files()
+
+
+def _adaptation_texts(X: Any) -> list[str]:
+    """Texts for domain adaptation: each text, both texts of sentence pairs,
+    and rows of tokens (token classification) joined with spaces."""
+    if (
+        isinstance(X, list | tuple)
+        and len(X)
+        and all(isinstance(row, list | tuple) for row in X)
+    ):
+        return [" ".join(str(token) for token in row) for row in X]
+    text_input = check_text_input(X, allow_pairs=True)
+    return text_input.texts + (text_input.pairs or [])

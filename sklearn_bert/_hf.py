@@ -136,14 +136,68 @@ def load_pretrained(model: str, task: str = "base", *, verbose: int = 0, **kwarg
     Returns
     -------
     tokenizer, model
+        Or ``tokenizer, model, loading_info`` with ``output_loading_info=True``
+        (see :func:`load_folder`).
     """
     folder = model_folder(model, verbose=verbose)
+    return load_folder(folder, task, name=str(model), verbose=verbose, **kwargs)
+
+
+def load_folder(
+    folder: str | os.PathLike,
+    task: str | None = "base",
+    *,
+    name: str | None = None,
+    verbose: int = 0,
+    **kwargs,
+):
+    """Load the tokenizer and the ``task`` model of a local folder.
+
+    ``name`` (made portable) becomes their ``name_or_path``. With
+    ``output_loading_info=True`` a third value is returned: transformers'
+    loading report (``missing_keys``, ``unexpected_keys``, ...) plus
+    ``unexpected_tensors``, the checkpoint tensors the model did not use (for
+    example a pooler that a masked-LM model has no place for).
+    """
+    folder = os.fspath(folder)
     tokenizer = load_tokenizer(folder, verbose=verbose)
-    net = load_model(folder, task, verbose=verbose, **kwargs)
-    name = portable_name(str(model))
-    net.config._name_or_path = name
-    tokenizer.name_or_path = name
+    info = None
+    net = None
+    if task is not None:
+        net = load_model(folder, task, verbose=verbose, **kwargs)
+        if kwargs.get("output_loading_info"):
+            net, info = net
+            info = dict(info)
+            info["unexpected_tensors"] = read_tensors(
+                folder, info.get("unexpected_keys") or ()
+            )
+    if name is not None:
+        name = portable_name(name)
+        tokenizer.name_or_path = name
+        if net is not None:
+            net.config._name_or_path = name
+            # Copied from the config at load time, also into the base model.
+            for module in net.modules():
+                if isinstance(getattr(module, "name_or_path", None), str):
+                    module.name_or_path = name
+    if kwargs.get("output_loading_info"):
+        return tokenizer, net, info
     return tokenizer, net
+
+
+def read_tensors(folder: str | os.PathLike, keys: Any) -> dict[str, Any]:
+    """The tensors named ``keys`` found in a folder's safetensors files (CPU)."""
+    from safetensors import safe_open
+
+    wanted = set(keys)
+    found: dict[str, Any] = {}
+    if not wanted:
+        return found
+    for file in sorted(Path(folder).glob("*.safetensors")):
+        with safe_open(str(file), framework="pt", device="cpu") as handle:
+            for key in wanted.intersection(handle.keys()):
+                found[key] = handle.get_tensor(key).clone()
+    return found
 
 
 def portable_name(name: str) -> str:
@@ -182,19 +236,27 @@ def dump_pretrained(model: Any, tokenizer: Any) -> dict[str, bytes]:
         }
 
 
-def load_dumped(files: dict[str, bytes], task: str | None = "base", **kwargs):
+def load_dumped(
+    files: dict[str, bytes],
+    task: str | None = "base",
+    *,
+    name: str | None = None,
+    verbose: int = 0,
+    **kwargs,
+):
     """Inverse of :func:`dump_pretrained`: ``(tokenizer, model)`` on the CPU.
 
-    ``model`` is None when ``task`` is None (a tokenizer-only dump).
+    ``model`` is None when ``task`` is None (a tokenizer-only dump). ``task``
+    may differ from the dumped model's (a masked-LM dump loads as a sequence
+    classifier, with a new head). ``name`` and ``output_loading_info`` as in
+    :func:`load_folder`.
     """
     with tempfile.TemporaryDirectory() as tmp:
         for rel, data in files.items():
             target = Path(tmp) / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        tokenizer = load_tokenizer(tmp)
-        model = None if task is None else load_model(tmp, task, **kwargs)
-    return tokenizer, model
+        return load_folder(tmp, task, name=name, verbose=verbose, **kwargs)
 
 
 def state_to_bytes(obj: Any) -> bytes:

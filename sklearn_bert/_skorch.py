@@ -355,6 +355,7 @@ def build_net(
         optimizer__param_groups=no_decay,
         max_epochs=est.max_epochs,
         batch_size=est.batch_size,
+        iterator_train=bucketed_loader,
         iterator_train__shuffle=True,
         iterator_train__collate_fn=collate,
         iterator_valid__collate_fn=valid_collate,
@@ -374,6 +375,70 @@ def build_net(
 
 def _silent(*args, **kwargs) -> None:
     return None
+
+
+class LengthBucketSampler(torch.utils.data.Sampler):
+    """Shuffled batches of rows of similar length (less padding in training).
+
+    Each epoch the rows are shuffled, cut into pools of ``pool_batches``
+    batches, sorted by length inside each pool, batched, and the batches are
+    shuffled again. Randomness comes from torch's generator, so a seeded fit
+    is reproducible.
+    """
+
+    def __init__(
+        self,
+        lengths: np.ndarray,
+        batch_size: int,
+        shuffle: bool = True,
+        pool_batches: int = 50,
+    ):
+        self.lengths = np.asarray(lengths)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.pool_batches = pool_batches
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        n = len(self.lengths)
+        order = torch.randperm(n).numpy() if self.shuffle else np.arange(n)
+        pool = self.batch_size * self.pool_batches
+        batches = []
+        for start in range(0, n, pool):
+            chunk = order[start : start + pool]
+            chunk = chunk[np.argsort(-self.lengths[chunk], kind="stable")]
+            batches.extend(
+                chunk[i : i + self.batch_size].tolist()
+                for i in range(0, len(chunk), self.batch_size)
+            )
+        if self.shuffle:
+            batches = [batches[i] for i in torch.randperm(len(batches)).tolist()]
+        return iter(batches)
+
+
+def bucketed_loader(
+    dataset: Any,
+    batch_size: int,
+    shuffle: bool = True,
+    collate_fn: Callable | None = None,
+    **kwargs: Any,
+) -> torch.utils.data.DataLoader:
+    """The training ``DataLoader``: length-bucketed batches when the dataset
+    knows its row lengths, plain (shuffled) batches otherwise."""
+    if not hasattr(dataset, "lengths"):
+        return torch.utils.data.DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            collate_fn=collate_fn,
+            **kwargs,
+        )
+    sampler = LengthBucketSampler(dataset.lengths(), batch_size, shuffle)
+    return torch.utils.data.DataLoader(
+        dataset, batch_sampler=sampler, collate_fn=collate_fn, **kwargs
+    )
 
 
 def predict_batches(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from numbers import Real
 from typing import Any
@@ -74,7 +75,12 @@ class _BertSequenceBase(BertFineTuneBase):
         self._input_names = model_input_names(model)
         features = self._tokenize(text_input)
         dataset = FeatureDataset(features, targets, weights)
-        head_state = read_saved_head(resolve_model(self.model).path, self.pooling)
+        # A folder written by ``save_pretrained`` may hold our pooled head; a
+        # ``BertMaskedLM`` source never does.
+        source = self.model
+        is_name = isinstance(source, str | os.PathLike)
+        folder = resolve_model(source).path if is_name else None
+        head_state = read_saved_head(folder, self.pooling)
 
         def build():
             module = build_module(
