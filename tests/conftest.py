@@ -9,6 +9,11 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
+
+# Tiny models gain nothing from intra-op threads, and on a shared 2-core
+# machine extra threads only contend: one thread keeps the suite fast.
+torch.set_num_threads(1)
 from _tiny_models import FAMILIES, build_tiny_model  # noqa: E402
 
 
