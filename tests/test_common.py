@@ -57,6 +57,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from _qa_data import qa_frame
 from _tiny_models import FAMILIES
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 from sklearn.compose import ColumnTransformer
@@ -71,6 +72,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_bert import (
     BertClassifier,
     BertMaskedLM,
+    BertQuestionAnswerer,
     BertRegressor,
     BertTransformer,
 )
@@ -95,10 +97,7 @@ HEAVY_FAMILIES = ("bert", "distilbert")
 #: Public estimators not registered yet, each with the reason. An estimator
 #: exported from ``sklearn_bert`` must be in ``ESTIMATORS`` or here.
 PENDING: dict[str, str] = dict.fromkeys(
-    (
-        "BertTokenClassifier",
-        "BertQuestionAnswerer",
-    ),
+    ("BertTokenClassifier",),
     "being written in parallel; register when its API is stable",
 )
 
@@ -185,6 +184,16 @@ ESTIMATORS: list[EstimatorCase] = [
         search_grid={"mlm_probability": [0.15, 0.3]},
         heavy_families=("roberta",),
     ),
+    EstimatorCase(
+        name="BertQuestionAnswerer",
+        factory=lambda folder: BertQuestionAnswerer(
+            folder, max_epochs=1, batch_size=8, max_length=64, random_state=0
+        ),
+        make_data=lambda: qa_frame(4),
+        kind="question_answerer",
+        search_grid={"max_answer_length": [3, 30]},
+        heavy_families=("modernbert",),
+    ),
 ]
 
 # -- parametrisation -----------------------------------------------------------
@@ -263,6 +272,10 @@ def as_frame(X, n: int) -> pd.DataFrame:
     """``X`` as a ``text`` column beside a numeric one, with a non-default index."""
     index = pd.Index([100 + 7 * i for i in range(n)])
     frame = pd.DataFrame({"num": np.arange(n, dtype=float)}, index=index)
+    if isinstance(X, pd.DataFrame):  # (question, context) rows keep their columns
+        for column in X.columns:
+            frame[column] = X[column].to_numpy(dtype=object)
+        return frame
     frame["text"] = pd.Series(list(X), index=index, dtype=object)
     return frame
 
@@ -481,7 +494,8 @@ def test_in_column_transformer(case, family, tiny_model_dirs):
         )
     else:
         # predictors read the text column selected by a ColumnTransformer
-        select = ColumnTransformer([("text", "passthrough", ["text"])])
+        text_columns = [c for c in frame.columns if c != "num"]
+        select = ColumnTransformer([("text", "passthrough", text_columns)])
         pipe = Pipeline(
             [("select", select), ("est", make(case, tiny_model_dirs, family))]
         )
