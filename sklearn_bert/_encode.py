@@ -69,6 +69,8 @@ def tokenize(
         truncation: Any = "only_second" if pairs is not None else True
     else:
         truncation = "longest_first"
+    if chunk and pairs is not None:
+        stride = _pair_stride(tokenizer, text_input.texts, max_length, stride)
     enc = tokenizer(
         text_input.texts,
         pairs,
@@ -91,6 +93,28 @@ def tokenize(
         owners = np.arange(n, dtype=np.int64)
         n_truncated = _count_truncated(tokenizer, text_input, max_length, enc)
     return Tokenized(features, owners, len(text_input), n_truncated)
+
+
+def _pair_stride(
+    tokenizer: Any, firsts: list[str], max_length: int, stride: int
+) -> int:
+    """The chunk overlap for pairs chunked along their second text.
+
+    The room left for the second text is what the longest first text leaves;
+    the tokenizer needs the overlap to be smaller than that room.
+    """
+    longest = max(
+        len(ids) for ids in tokenizer(firsts, add_special_tokens=False)["input_ids"]
+    )
+    room = max_length - longest - tokenizer.num_special_tokens_to_add(pair=True)
+    if room < 2:
+        raise ValueError(
+            "With long_text='chunk', sentence pairs are split along their second "
+            f"text only, and a first text of {longest} tokens leaves no room for "
+            f"it within max_length={max_length} tokens. Raise max_length or use "
+            "long_text='truncate'."
+        )
+    return min(stride, room // 2)
 
 
 def _count_truncated(tokenizer, text_input, max_length, enc) -> int:

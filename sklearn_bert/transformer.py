@@ -191,6 +191,7 @@ class BertTransformer(TransformerMixin, BertBase):
             The fitted transformer.
         """
         self._check_text(X, reset=True)
+        self._resolved_device()  # an unavailable device fails here, not later
         if hasattr(self, "history_"):
             del self.history_
         if self.fine_tune:

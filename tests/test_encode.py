@@ -265,3 +265,31 @@ def test_model_input_names(tiny_model_dirs):
     distilbert = AutoModel.from_pretrained(tiny_model_dirs["distilbert"])
     assert model_input_names(bert) == {"input_ids", "attention_mask", "token_type_ids"}
     assert model_input_names(distilbert) == {"input_ids", "attention_mask"}
+
+
+def test_chunked_pairs_fit_the_room_the_first_text_leaves(tiny_bert):
+    import pandas as pd
+
+    from sklearn_bert import BertTransformer
+
+    short_first = pd.DataFrame({"a": ["short", "x"], "b": ["y z " * 60, "q"]})
+    out = BertTransformer(
+        tiny_bert, long_text="chunk", max_length=16, stride=32
+    ).fit_transform(short_first)
+    assert out.shape == (2, 32)
+    assert np.isfinite(out).all()
+    long_first = pd.DataFrame({"a": ["word " * 40, "x"], "b": ["y z", "q"]})
+    with pytest.raises(ValueError, match="leaves no room"):
+        BertTransformer(tiny_bert, long_text="chunk", max_length=16).fit_transform(
+            long_first
+        )
+
+
+def test_unavailable_device_fails_in_fit(tiny_bert, monkeypatch):
+    import torch
+
+    from sklearn_bert import BertTransformer
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        BertTransformer(tiny_bert, device="cuda").fit(["a"])
