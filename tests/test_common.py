@@ -74,6 +74,7 @@ from sklearn_bert import (
     BertMaskedLM,
     BertQuestionAnswerer,
     BertRegressor,
+    BertTokenClassifier,
     BertTransformer,
 )
 from sklearn_bert._data import check_text_input
@@ -96,10 +97,7 @@ HEAVY_FAMILIES = ("bert", "distilbert")
 
 #: Public estimators not registered yet, each with the reason. An estimator
 #: exported from ``sklearn_bert`` must be in ``ESTIMATORS`` or here.
-PENDING: dict[str, str] = dict.fromkeys(
-    ("BertTokenClassifier",),
-    "being written in parallel; register when its API is stable",
-)
+PENDING: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -144,6 +142,25 @@ def make_text_regression() -> tuple[list[str], np.ndarray]:
     return X, y * 4.0 + np.linspace(0.0, 1.0, len(y))
 
 
+def make_token_data() -> tuple[list[list[str]], list[list[str]]]:
+    """12 tagged sentences (IOB2: PER, LOC, ORG) and one empty sentence."""
+    rows = [
+        ("John lives in Paris", "B-PER O O B-LOC"),
+        ("Mary works for Acme Corp", "B-PER O O B-ORG I-ORG"),
+        ("the city of Rome is old", "O O O B-LOC O O"),
+        ("Google hired Anna", "B-ORG O B-PER"),
+        ("Peter Brown visited New York", "B-PER I-PER O B-LOC I-LOC"),
+        ("nothing happened today", "O O O"),
+        ("Lisa joined IBM in Berlin", "B-PER O B-ORG O B-LOC"),
+        ("Red Cross opened an office in Madrid", "B-ORG I-ORG O O O O B-LOC"),
+        ("Tom lives in London", "B-PER O O B-LOC"),
+        ("the United Nations hired Tom Miller", "O B-ORG I-ORG O B-PER I-PER"),
+        ("Anna visited Paris with John", "B-PER O B-LOC O B-PER"),
+        ("", ""),
+    ]
+    return [w.split() for w, _ in rows], [t.split() for _, t in rows]
+
+
 def small(cls: type, **extra: Any) -> Callable[[str], BaseEstimator]:
     """A factory for a shrunk fine-tuning estimator (one epoch, short inputs)."""
     params = {"max_epochs": 1, "batch_size": 4, "max_length": 32}
@@ -183,6 +200,14 @@ ESTIMATORS: list[EstimatorCase] = [
         kind="masked_lm",
         search_grid={"mlm_probability": [0.15, 0.3]},
         heavy_families=("roberta",),
+    ),
+    EstimatorCase(
+        name="BertTokenClassifier",
+        factory=small(BertTokenClassifier),
+        make_data=make_token_data,
+        kind="token_classifier",
+        search_grid={"lr": [1e-4, 3e-4]},
+        heavy_families=("electra",),
     ),
     EstimatorCase(
         name="BertQuestionAnswerer",
@@ -250,8 +275,13 @@ def assert_same_outputs(a: dict[str, Any], b: dict[str, Any]) -> None:
     assert a.keys() == b.keys()
     assert a, "no output method was called"
     for method, value in a.items():
-        if isinstance(value, list):  # token lists, answer strings
-            assert value == b[method], method
+        if isinstance(value, list):  # token lists, answer strings, arrays
+            assert len(value) == len(b[method]), method
+            for got, want in zip(value, b[method], strict=True):
+                if isinstance(got, np.ndarray):  # per-sentence probabilities
+                    np.testing.assert_array_equal(got, want, err_msg=method)
+                else:
+                    assert got == want, method
         else:
             np.testing.assert_array_equal(value, b[method], err_msg=method)
 
