@@ -6,8 +6,10 @@ import os
 from numbers import Integral
 from typing import Any
 
+import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._data import TextInput, check_text_input
 from ._device import PRECISIONS, resolve_device
@@ -67,8 +69,6 @@ class BertBase(BaseEstimator):
             if text_input.columns is not None and len(text_input.columns) == (
                 n_columns
             ):
-                import numpy as np
-
                 self.feature_names_in_ = np.asarray(text_input.columns, dtype=object)
             elif hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
@@ -175,7 +175,6 @@ def _pretrained_files(source: Any, X: Any) -> dict[str, bytes]:
     """
     from sklearn.base import clone
     from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
 
     try:
         check_is_fitted(source)
@@ -204,3 +203,33 @@ def _adaptation_texts(X: Any) -> list[str]:
         return [" ".join(str(token) for token in row) for row in X]
     text_input = check_text_input(X, allow_pairs=True)
     return text_input.texts + (text_input.pairs or [])
+
+
+class EmbeddingNamesMixin:
+    """``get_feature_names_out`` for estimators that output embeddings.
+
+    Needs ``n_features_out_`` (and uses ``feature_names_in_`` when set).
+    """
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names: ``<input column>_<i>``, or ``<class name>_<i>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Input column names; defaults to ``feature_names_in_`` when set.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self, "n_features_out_")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is not None and len(input_features) > 0:
+            prefix = "__".join(str(f) for f in input_features)
+        else:
+            prefix = type(self).__name__.lower()
+        return np.asarray(
+            [f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object
+        )

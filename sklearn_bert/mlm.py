@@ -12,7 +12,7 @@ from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import EMBEDDING_CONSTRAINTS, BertBase
+from ._base import EMBEDDING_CONSTRAINTS, BertBase, EmbeddingNamesMixin
 from ._data import check_text_input
 from ._device import release_memory, seed_from
 from ._encode import (
@@ -32,7 +32,7 @@ _UNUSED_TRAINING = {"dropout", "class_weight"}
 MASK_PLACEHOLDER = "[MASK]"
 
 
-class BertMaskedLM(TransformerMixin, BertFineTuneBase):
+class BertMaskedLM(EmbeddingNamesMixin, TransformerMixin, BertFineTuneBase):
     """Masked-language-model training of a BERT-style encoder on your texts.
 
     Domain-adaptive pretraining: ``fit`` continues the masked-LM objective of
@@ -496,29 +496,6 @@ class BertMaskedLM(TransformerMixin, BertFineTuneBase):
             stride=self.stride,
             input_names=model_input_names(encoder),
             progress=self.verbose >= 2,
-        )
-
-    def get_feature_names_out(self, input_features=None):
-        """Output column names: ``<input column>_<i>`` or ``bertmaskedlm_<i>``.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None
-            Input column names; defaults to ``feature_names_in_`` when set.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-        """
-        check_is_fitted(self, "n_features_out_")
-        if input_features is None:
-            input_features = getattr(self, "feature_names_in_", None)
-        if input_features is not None and len(input_features) > 0:
-            prefix = "__".join(str(f) for f in input_features)
-        else:
-            prefix = type(self).__name__.lower()
-        return np.asarray(
-            [f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object
         )
 
     # -- export ------------------------------------------------------------

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from numbers import Integral
 
-import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import EMBEDDING_CONSTRAINTS, BertBase
+from ._base import EMBEDDING_CONSTRAINTS, BertBase, EmbeddingNamesMixin
 from ._encode import effective_max_length, embed, model_input_names
 from ._finetune import TRAINING_CONSTRAINTS
 from ._models import DEFAULT_MODEL
 
 
-class BertTransformer(TransformerMixin, BertBase):
+class BertTransformer(EmbeddingNamesMixin, TransformerMixin, BertBase):
     """Contextual sentence embeddings from a BERT-style encoder.
 
     A drop-in text featurizer: each text (or sentence pair) becomes one
@@ -268,27 +267,4 @@ class BertTransformer(TransformerMixin, BertBase):
             normalize=self.normalize,
             input_names=model_input_names(self.model_),
             progress=self.verbose >= 1,
-        )
-
-    def get_feature_names_out(self, input_features=None):
-        """Output column names: ``<input column>_<i>`` or ``berttransformer_<i>``.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None
-            Input column names; defaults to ``feature_names_in_`` when set.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-        """
-        check_is_fitted(self, "n_features_out_")
-        if input_features is None:
-            input_features = getattr(self, "feature_names_in_", None)
-        if input_features is not None and len(input_features) > 0:
-            prefix = "__".join(str(f) for f in input_features)
-        else:
-            prefix = type(self).__name__.lower()
-        return np.asarray(
-            [f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object
         )

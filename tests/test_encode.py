@@ -283,13 +283,3 @@ def test_chunked_pairs_fit_the_room_the_first_text_leaves(tiny_bert):
         BertTransformer(tiny_bert, long_text="chunk", max_length=16).fit_transform(
             long_first
         )
-
-
-def test_unavailable_device_fails_in_fit(tiny_bert, monkeypatch):
-    import torch
-
-    from sklearn_bert import BertTransformer
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(ValueError, match="CUDA is not available"):
-        BertTransformer(tiny_bert, device="cuda").fit(["a"])

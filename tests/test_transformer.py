@@ -285,10 +285,12 @@ def test_device_cpu(tiny_bert, fitted_bert):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
-def test_unavailable_cuda_is_a_clear_error(tiny_bert):
-    est = BertTransformer(tiny_bert, device="cuda").fit(TEXTS)
+def test_unavailable_cuda_is_a_clear_error_in_fit(tiny_bert, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="CUDA is not available"):
-        est.transform(TEXTS)
+        BertTransformer(tiny_bert, device="cuda").fit(TEXTS)
 
 
 # -- feature names and pandas output -------------------------------------------
