@@ -53,3 +53,6 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) $(VENV)-wheel dist build *.egg-info
+
+docs: setup
+	$(BIN)/python -m pip install -q -e ".[docs]" && $(BIN)/sphinx-build -b html docs docs/_build/html
