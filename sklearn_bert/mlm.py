@@ -171,7 +171,6 @@ class BertMaskedLM(EmbeddingNamesMixin, TransformerMixin, BertFineTuneBase):
         **EMBEDDING_CONSTRAINTS,
         "mlm_probability": [Interval(Real, 0, 1, closed="neither")],
         "whole_word_masking": ["boolean"],
-        "stride": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -475,7 +474,7 @@ class BertMaskedLM(EmbeddingNamesMixin, TransformerMixin, BertFineTuneBase):
 
         Returns
         -------
-        embeddings : ndarray of shape (n_samples, n_features_out_), float32
+        embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
         check_is_fitted(self, "model_")
         text_input = self._check_text(X, reset=False)

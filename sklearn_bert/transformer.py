@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 from sklearn.base import TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import EMBEDDING_CONSTRAINTS, BertBase, EmbeddingNamesMixin
@@ -55,9 +52,9 @@ class BertTransformer(EmbeddingNamesMixin, TransformerMixin, BertBase):
         recent CPUs and GPUs; ``"float16"`` is GPU only. Output is always
         float32.
     verbose : int, default=0
-        0 is silent; 1 or more shows a progress bar while encoding and lets
-        transformers report on loading (and prints the epoch table when
-        fine-tuning).
+        0 is silent; 1 or more shows a progress bar while encoding (and
+        prints the epoch table when fine-tuning); 2 or more also lets
+        transformers report on loading.
     fine_tune : bool, default=False
         When True, ``fit(X, y)`` first fine-tunes the encoder on ``y`` with a
         :class:`BertClassifier` (class labels) or :class:`BertRegressor`
@@ -126,7 +123,6 @@ class BertTransformer(EmbeddingNamesMixin, TransformerMixin, BertBase):
         **BertBase._parameter_constraints,
         **EMBEDDING_CONSTRAINTS,
         "normalize": ["boolean"],
-        "stride": [Interval(Integral, 0, None, closed="left")],
         "fine_tune": ["boolean"],
         **{
             k: TRAINING_CONSTRAINTS[k]
@@ -248,7 +244,7 @@ class BertTransformer(EmbeddingNamesMixin, TransformerMixin, BertBase):
 
         Returns
         -------
-        embeddings : ndarray of shape (n_samples, n_features_out_), float32
+        embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
         check_is_fitted(self, "model_")
         text_input = self._check_text(X, reset=False)
