@@ -1,13 +1,13 @@
 """Fine-tunable BERT-style encoders as scikit-learn estimators."""
 
-from ._models import DEFAULT_MODEL, bundled_models
-from .classifier import BertClassifier, BertRegressor
-from .mlm import BertMaskedLM
-from .qa import BertQuestionAnswerer
-from .token import BertTokenClassifier
-from .transformer import BertTransformer
-
-__version__ = "0.1.0.dev0"
+from ._io.models import DEFAULT_MODEL, bundled_models
+from ._tasks.mlm.estimator import BertMaskedLM
+from ._tasks.qa.estimator import BertQuestionAnswerer
+from ._tasks.sequence.classifier import BertClassifier
+from ._tasks.sequence.regressor import BertRegressor
+from ._tasks.token.estimator import BertTokenClassifier
+from ._tasks.transformer import BertTransformer
+from ._version import __version__
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -77,7 +77,7 @@ from sklearn_bert import (
     BertTokenClassifier,
     BertTransformer,
 )
-from sklearn_bert._data import check_text_input
+from sklearn_bert._text.inputs import check_text_input
 
 # -- the registry --------------------------------------------------------------
 

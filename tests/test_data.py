@@ -1,4 +1,4 @@
-"""Tests for ``sklearn_bert._data``: text input conversion and validation."""
+"""Tests for ``sklearn_bert._text.inputs``: text input conversion and validation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_bert._data import TextInput, check_sample_weight_length, check_text_input
+from sklearn_bert._text.inputs import (
+    TextInput,
+    check_sample_weight_length,
+    check_text_input,
+)
 
 TEXTS = ["a good film", "a dull film", "ok"]
 SECOND = ["first pair", "second pair", "third pair"]

@@ -1,4 +1,4 @@
-"""Tests for ``sklearn_bert._encode``: dedup, batching, padding, tokenizing."""
+"""Tests for ``sklearn_bert._text``: dedup, batching, padding, tokenizing."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from sklearn_bert._data import TextInput
-from sklearn_bert._encode import (
+from sklearn_bert._text.batching import length_sorted_batches, pad_batch
+from sklearn_bert._text.inputs import TextInput
+from sklearn_bert._text.tokenize import (
     effective_max_length,
-    length_sorted_batches,
     model_input_names,
-    pad_batch,
     tokenize,
     unique_rows,
     warn_truncated,
@@ -162,10 +161,15 @@ def test_tokenize_filters_input_names(bert_tokenizer):
 
 def test_warn_truncated():
     with pytest.warns(UserWarning, match=r"3 text\(s\).*max_length=16.*chunk"):
-        warn_truncated(3, 16)
+        warn_truncated(3, 16, can_chunk=True)
+    with pytest.warns(UserWarning, match=r"1 text\(s\).*Raise max_length") as rec:
+        warn_truncated(1, 16, can_chunk=False)
+    assert "chunk" not in str(rec[0].message)
+    # The warning points at the caller's line, outside the library.
+    assert rec[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        warn_truncated(0, 16)
+        warn_truncated(0, 16, can_chunk=True)
 
 
 # -- tokenize: chunks ----------------------------------------------------------

@@ -21,18 +21,18 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_bert import BertTransformer
-from sklearn_bert._base import _adaptation_texts
-from sklearn_bert._data import check_text_input
-from sklearn_bert._encode import model_input_names
-from sklearn_bert._masking import (
-    IGNORE_INDEX,
+from sklearn_bert import BertMaskedLM, BertTransformer
+from sklearn_bert._engine.base import adaptation_texts as _adaptation_texts
+from sklearn_bert._nn.heads import masked_logits
+from sklearn_bert._nn.losses import IGNORE_INDEX
+from sklearn_bert._tasks.mlm.estimator import _add_tensors
+from sklearn_bert._tasks.mlm.masking import (
     MaskingCollate,
     mask_row,
-    masked_logits,
     tokenize_for_mlm,
 )
-from sklearn_bert.mlm import BertMaskedLM, _add_tensors
+from sklearn_bert._text.inputs import check_text_input
+from sklearn_bert._text.tokenize import model_input_names
 
 TEXTS = [
     "The food was great and the service was fast.",
@@ -180,7 +180,7 @@ def test_chunking_keeps_every_token_once(tiny_bert):
     text = " ".join(TEXTS)
     whole = tokenizer(text, add_special_tokens=False)["input_ids"]
     assert len(whole) > 40
-    features, n_truncated = tokenize_for_mlm(
+    features, owners, n_truncated = tokenize_for_mlm(
         tokenizer,
         check_text_input([text, "short"]),
         max_length=16,
@@ -189,6 +189,8 @@ def test_chunking_keeps_every_token_once(tiny_bert):
     )
     assert n_truncated == 0
     assert len(features) > 3
+    # every chunk knows its text (the early-stopping split keeps them together)
+    assert owners.tolist() == [0] * (len(features) - 1) + [1]
     assert all(len(f["input_ids"]) <= 16 for f in features)
     special = set(tokenizer.all_special_ids)
     pieces = [t for f in features[:-1] for t in f["input_ids"] if t not in special]
@@ -198,7 +200,7 @@ def test_chunking_keeps_every_token_once(tiny_bert):
         for f in features
         for t, g in zip(f["input_ids"], f["word_ids"], strict=True)
     )
-    _, n_truncated = tokenize_for_mlm(
+    _, _, n_truncated = tokenize_for_mlm(
         tokenizer,
         check_text_input([text, "short"]),
         max_length=16,
@@ -213,7 +215,7 @@ def test_word_groups_span_sub_tokens_and_both_texts_of_a_pair(tiny_bert):
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
     frame = pd.DataFrame({"a": ["worldly people"], "b": ["worldly"]})
-    (f,), _ = tokenize_for_mlm(
+    (f,), _, _ = tokenize_for_mlm(
         tokenizer,
         check_text_input(frame),
         max_length=32,
@@ -278,7 +280,7 @@ def test_fit_is_reproducible_and_trains(tiny_bert):
     # scoring masks depend on each text only, not on the batches
     assert a.set_params(batch_size=1).score(TEXTS) == pytest.approx(b.score(TEXTS))
     # a few epochs at a high learning rate lower the loss on these texts
-    start = make(tiny_bert)._load_start(TEXTS, seed=0)
+    start = make(tiny_bert, max_epochs=0).fit(TEXTS)
     trained = make(
         tiny_bert, max_epochs=8, batch_size=8, lr=2e-3, warmup_ratio=0.0
     ).fit(TEXTS)
@@ -308,7 +310,7 @@ def test_whole_word_masking_pairs_and_early_stopping(tiny_bert):
 def test_frozen_encoder_trains_only_the_head(tiny_model_dirs):
     tiny_roberta = tiny_model_dirs["roberta"]
     mlm = make(tiny_roberta, freeze_encoder=True, lr=1e-2).fit(TEXTS)
-    start = make(tiny_roberta)._load_start(TEXTS, seed=0)
+    start = make(tiny_roberta, max_epochs=0).fit(TEXTS)
     np.testing.assert_array_equal(mlm.transform(TEXTS), start.transform(TEXTS))
     head = start.model_.lm_head.dense.weight
     assert not torch.equal(mlm.model_.lm_head.dense.weight, head)
@@ -332,15 +334,15 @@ def headless_bert(tiny_bert, tmp_path_factory):
 def test_missing_head_is_new_tied_and_reported(headless_bert):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        quiet = make(headless_bert)._load_start(TEXTS, seed=0)
+        quiet = make(headless_bert, max_epochs=0).fit(TEXTS)
     assert quiet.mlm_head_initialized_ is True
     model = quiet.model_
     assert model.config.tie_word_embeddings
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
     with pytest.warns(UserWarning, match="no masked-LM head.*tied to the word"):
-        make(headless_bert, verbose=1)._load_start(TEXTS, seed=0)
+        make(headless_bert, verbose=1, max_epochs=0).fit(TEXTS)
     # the seeded new head is the same on every fit
-    again = make(headless_bert)._load_start(TEXTS, seed=0).model_
+    again = make(headless_bert, max_epochs=0).fit(TEXTS).model_
     torch.testing.assert_close(
         again.cls.predictions.transform.dense.weight,
         model.cls.predictions.transform.dense.weight,
@@ -385,8 +387,8 @@ def test_pooler_of_a_sharded_checkpoint_is_kept(headless_bert, tmp_path):
     )
     AutoTokenizer.from_pretrained(headless_bert).save_pretrained(folder)
     assert len(list(folder.glob("*.safetensors"))) > 1
-    mlm = make(str(folder))._load_start(TEXTS, seed=0)
-    assert sorted(mlm._carried_weights) == [
+    mlm = make(str(folder), max_epochs=0).fit(TEXTS)
+    assert sorted(mlm._carried_weights_) == [
         "bert.pooler.dense.bias",
         "bert.pooler.dense.weight",
     ]
@@ -546,7 +548,7 @@ def test_default_model_gets_a_tied_head_and_adapts_to_reviews():
         "device": "cpu",
     }
     with pytest.warns(UserWarning, match="no masked-LM head.*tied"):
-        start = BertMaskedLM(verbose=1, **params)._load_start(train)
+        start = BertMaskedLM(verbose=1, **{**params, "max_epochs": 0}).fit(train)
     model = start.model_
     assert start.mlm_head_initialized_ and model.config.tie_word_embeddings
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight

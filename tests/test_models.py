@@ -1,4 +1,4 @@
-"""Tests for model resolution and loading (``_models`` and ``_hf``), all offline."""
+"""Tests for model resolution and loading (``_io``), all offline."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pytest
 import transformers
 
 import sklearn_bert
-from sklearn_bert import DEFAULT_MODEL, BertTransformer, _hf, bundled_models
-from sklearn_bert._hf import ModelNotAvailableError, model_folder, portable_name
-from sklearn_bert._models import ResolvedModel, resolve_model
+from sklearn_bert import DEFAULT_MODEL, BertTransformer, bundled_models
+from sklearn_bert._io import loading as _hf
+from sklearn_bert._io.loading import ModelNotAvailableError, model_folder, portable_name
+from sklearn_bert._io.models import ResolvedModel, resolve_model
 
 MISSING_HUB_ID = "sklearn-bert-tests/no-such-model"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sklearn_bert._pooling import (
+from sklearn_bert._text.pooling import (
     POOLINGS,
     cls_pool,
     max_pool,

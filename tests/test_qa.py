@@ -18,9 +18,9 @@ from skorch.callbacks import Callback
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from sklearn_bert import BertQuestionAnswerer
-from sklearn_bert._answers import answer_offsets
-from sklearn_bert._spans import decode_spans, make_windows, window_targets
-from sklearn_bert.qa import (
+from sklearn_bert._tasks.qa.answers import answer_offsets
+from sklearn_bert._tasks.qa.spans import decode_spans, make_windows, window_targets
+from sklearn_bert.metrics import (
     exact_match,
     exact_match_scorer,
     normalize_answer,
@@ -157,14 +157,14 @@ def test_answer_errors_name_the_row():
 
 
 # -- windows and decoding ------------------------------------------------------
-def _windows(folder, max_length=32, doc_stride=8):
+def _windows(folder, max_length=32, stride=8):
     tokenizer = AutoTokenizer.from_pretrained(folder)
     windows = make_windows(
         tokenizer,
         [LONG_QUESTION],
         [LONG_CONTEXT],
         max_length=max_length,
-        doc_stride=doc_stride,
+        stride=stride,
     )
     start = LONG_CONTEXT.index(LONG_ANSWER)
     targets = window_targets(
@@ -194,7 +194,7 @@ def test_long_context_is_windowed_and_labelled(tiny_model):
 
 
 def test_consecutive_windows_overlap_by_the_stride(tiny_bert):
-    _, windows, _ = _windows(tiny_bert, doc_stride=8)
+    _, windows, _ = _windows(tiny_bert, stride=8)
     first = [o for o in windows.offsets[0] if o is not None]
     second = [o for o in windows.offsets[1] if o is not None]
     # The second window starts inside the first one's context part.
@@ -278,7 +278,7 @@ def test_leading_space_offsets_are_stripped(tiny_model_dirs, family):
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dirs[family])
     answer = "in the spring"
     windows = make_windows(
-        tokenizer, ["When?"], [LONG_CONTEXT], max_length=64, doc_stride=16
+        tokenizer, ["When?"], [LONG_CONTEXT], max_length=64, stride=16
     )
     start = LONG_CONTEXT.index(answer)
     targets = window_targets(windows, np.array([start]), np.array([start + 13]))
@@ -296,7 +296,7 @@ def test_long_questions_are_truncated_with_a_warning(tiny_bert):
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
     question = "Who " + "really " * 40 + "designed it?"
     windows = make_windows(
-        tokenizer, [question], [LONG_CONTEXT], max_length=32, doc_stride=16
+        tokenizer, [question], [LONG_CONTEXT], max_length=32, stride=16
     )
     assert windows.n_questions_truncated == 1
     assert all(len(f["input_ids"]) <= 32 for f in windows.features)
@@ -360,9 +360,9 @@ def test_pickle_round_trip_is_identical_and_portable(qa_bert, tiny_bert, data):
 
 def test_save_pretrained_loads_as_a_qa_model(qa_bert, data, tmp_path):
     X, y = data
-    assert qa_bert.save_pretrained(tmp_path / "qa") is qa_bert
+    assert qa_bert.save_pretrained(tmp_path / "qa") == tmp_path / "qa"
     hf = AutoModelForQuestionAnswering.from_pretrained(tmp_path / "qa")
-    ours = qa_bert.net_.module_.model
+    ours = qa_bert.net_.module_.hf_model
     torch.testing.assert_close(hf.qa_outputs.weight, ours.qa_outputs.weight)
     # A new estimator starts from the saved head: with a negligible learning
     # rate it answers as the saved one.
@@ -370,7 +370,7 @@ def test_save_pretrained_loads_as_a_qa_model(qa_bert, data, tmp_path):
         X, y
     )
     assert list(again.predict(X)) == list(qa_bert.predict(X))
-    assert again.net_.module_.model.config._name_or_path == "qa"
+    assert again.net_.module_.hf_model.config._name_or_path == "qa"
 
 
 def test_scores_with_offsets_equal_scores_with_texts(qa_bert, data):
@@ -412,8 +412,8 @@ def test_input_errors(tiny_bert, qa_bert, data):
         qa_bert.predict(X.assign(context=[None] + X["context"].tolist()[1:]))
     with pytest.raises(ValueError, match="column"):
         qa_bert.predict(X["question"])
-    with pytest.raises(ValueError, match="doc_stride"):
-        BertQuestionAnswerer(tiny_bert, doc_stride=-1).fit(X, y)
+    with pytest.raises(ValueError, match="stride"):
+        BertQuestionAnswerer(tiny_bert, stride=-1).fit(X, y)
 
 
 def test_starts_from_a_masked_lm(tiny_bert, data):
@@ -423,16 +423,15 @@ def test_starts_from_a_masked_lm(tiny_bert, data):
     mlm = BertMaskedLM(tiny_bert, max_epochs=1, max_length=32, random_state=0)
     qa = BertQuestionAnswerer(mlm, **FAST).fit(X, y)  # adapted on X's texts
     assert qa.predict(X).shape == (len(X),)
-    assert qa.net_.module_.model.config._name_or_path == "bert"
-    assert "/" not in str(qa.net_.module_.model.name_or_path)
+    assert qa.net_.module_.hf_model.config._name_or_path == "bert"
+    assert "/" not in str(qa.net_.module_.hf_model.name_or_path)
 
 
 # -- training features -----------------------------------------------------------
 class _RecordSplit(Callback):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.train_ids = {int(t[2]) for t in X.targets}
-        valid = net.train_split.valid
-        self.valid_ids = {int(t[2]) for t in valid.targets}
+        self.train_ids = set(X.ids.tolist())
+        self.valid_ids = set(net.train_split.valid.ids.tolist())
 
 
 def test_early_stopping_splits_by_question(tiny_bert):
@@ -459,7 +458,7 @@ def test_early_stopping_splits_by_question(tiny_bert):
         X["question"].tolist(),
         X["context"].tolist(),
         max_length=64,
-        doc_stride=128,
+        stride=128,
     ).owners
     assert len(owners) == qa.n_windows_ > len(X)  # long contexts: several each
     train_rows = {owners[i] for i in record.train_ids}
@@ -475,13 +474,13 @@ def test_freeze_encoder_trains_only_the_head(tiny_bert, data):
     params = {**FAST, "lr": 1e-2}
     frozen = BertQuestionAnswerer(tiny_bert, freeze_encoder=True, **params).fit(X, y)
     base = AutoModelForQuestionAnswering.from_pretrained(tiny_bert)
-    model = frozen.net_.module_.model
+    model = frozen.net_.module_.hf_model
     torch.testing.assert_close(
         model.bert.embeddings.word_embeddings.weight,
         base.bert.embeddings.word_embeddings.weight,
     )
     top = BertQuestionAnswerer(tiny_bert, trainable_layers=1, **params).fit(X, y)
-    layers = top.net_.module_.model.bert.encoder.layer
+    layers = top.net_.module_.hf_model.bert.encoder.layer
     torch.testing.assert_close(
         layers[0].output.dense.weight, base.bert.encoder.layer[0].output.dense.weight
     )

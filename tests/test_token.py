@@ -27,18 +27,19 @@ from skorch.callbacks import Callback
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
 from sklearn_bert import BertTokenClassifier
-from sklearn_bert._skorch import IGNORE_INDEX, split_train_valid
-from sklearn_bert._token_modules import TokenLoss
-from sklearn_bert._words import (
+from sklearn_bert._engine.data import split_train_valid
+from sklearn_bert._nn.losses import IGNORE_INDEX, TokenLoss
+from sklearn_bert._tasks.token.scoring import looks_like_iob, resolve_scoring
+from sklearn_bert._tasks.token.words import (
     assign_words,
     check_tag_input,
     check_word_input,
     encode_windows,
-    looks_like_iob,
     plan_windows,
     prepare_word_tokenizer,
     word_pieces,
 )
+from sklearn_bert._text.tokenize import model_input_names
 
 # -- a small English NER data set (IOB2) ----------------------------------------
 PER = ["John Smith", "Mary Jones", "Anna", "Peter Brown", "Lisa", "Tom Miller"]
@@ -258,7 +259,7 @@ def test_byte_level_words_get_the_running_text_marker(tiny_model_dirs, family):
 
 
 def test_metaspace_marking_only_the_first_word_is_made_to_mark_every_word():
-    from sklearn_bert._words import _mark_every_word
+    from sklearn_bert._tasks.token.words import _mark_every_word
 
     pre = {
         "type": "Sequence",
@@ -342,7 +343,7 @@ def test_fit_predict_every_family(tiny_model, tmp_path):
     assert model.config.id2label == dict(enumerate(est.classes_.tolist()))
     words = X_SMALL[1]
     enc = tokenizer(words, is_split_into_words=True, return_tensors="pt")
-    if "token_type_ids" not in est._input_names:
+    if "token_type_ids" not in model_input_names(est.net_.module_.hf_model):
         enc.pop("token_type_ids", None)
     with torch.no_grad():
         logits = model(**enc).logits[0]
@@ -365,7 +366,9 @@ def test_fit_predict_every_family(tiny_model, tmp_path):
 def test_long_sentences_use_windows_not_truncation(tiny_bert):
     est = tagger(tiny_bert, max_length=16, max_epochs=1, stride=6)
     est.fit([*X_SMALL, LONG], [*Y_SMALL, ["O"] * len(LONG)])
-    windows = est._encode([LONG])
+    windows = est._windows(
+        est.tokenizer_, est.net_.module_.hf_model, [LONG], est.max_length_
+    )
     assert len(windows.features) > 2
     assert max(len(f["input_ids"]) for f in windows.features) <= 16
     assert sorted(np.concatenate(windows.words).tolist()) == list(range(len(LONG)))
@@ -411,17 +414,17 @@ def test_saved_folder_continues_as_model(trained, tmp_path):
     # Other tags: a new classification layer of the right size.
     pos = [["DET" if w == "the" else "X" for w in s] for s in X_SMALL]
     other = tagger(str(folder), max_epochs=1).fit(X_SMALL, pos)
-    assert other.net_.module_.model.config.id2label == {0: "DET", 1: "X"}
+    assert other.net_.module_.hf_model.config.id2label == {0: "DET", 1: "X"}
     assert other.predict_proba(X_SMALL)[0].shape[1] == 2
     # POS-like tags: scoring="auto" is token accuracy.
-    assert other._scoring() == "accuracy"
+    assert resolve_scoring(other.scoring, other.classes_) == "accuracy"
     true, pred = sum(pos, []), sum(other.predict(X_SMALL), [])
     accuracy = np.mean([a == b for a, b in zip(true, pred, strict=True)])
     assert other.score(X_SMALL, pos) == pytest.approx(accuracy)
 
 
 def test_scoring_options(trained):
-    assert trained._scoring() == "entity_f1"
+    assert resolve_scoring(trained.scoring, trained.classes_) == "entity_f1"
     f1 = trained.score(X_TEST, Y_TEST)
     y_pred = trained.predict(X_TEST)
     true, pred = sum(Y_TEST, []), sum(y_pred, [])
@@ -467,11 +470,11 @@ def test_freeze_encoder_and_trainable_layers(tiny_bert):
     initial = {k: v.clone() for k, v in base.base_model.state_dict().items()}
     frozen = tagger(tiny_bert, max_epochs=1, lr=1e-2, freeze_encoder=True)
     frozen.fit(X_SMALL, Y_SMALL)
-    encoder = frozen.net_.module_.model.base_model.state_dict()
+    encoder = frozen.net_.module_.hf_model.base_model.state_dict()
     assert all(torch.equal(encoder[k], v) for k, v in initial.items())
     top = tagger(tiny_bert, max_epochs=1, lr=1e-2, trainable_layers=1)
     top.fit(X_SMALL, Y_SMALL)
-    encoder = top.net_.module_.model.base_model.state_dict()
+    encoder = top.net_.module_.hf_model.base_model.state_dict()
     changed = {k for k, v in initial.items() if not torch.equal(encoder[k], v)}
     assert changed and all(k.startswith("encoder.layer.1.") for k in changed)
 

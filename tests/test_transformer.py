@@ -21,8 +21,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from transformers import AutoModel, AutoTokenizer
 
-from sklearn_bert import DEFAULT_MODEL, BertTransformer, _hf
-from sklearn_bert._models import resolve_model
+from sklearn_bert import DEFAULT_MODEL, BertTransformer
+from sklearn_bert._io import loading as _hf
+from sklearn_bert._io.models import resolve_model
 
 TEXTS = [
     "hello world",

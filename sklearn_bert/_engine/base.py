@@ -1,0 +1,271 @@
+"""The base of every estimator: input checks, loading, devices, pickling, and
+fits that change a fitted estimator only when they succeed."""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .._params import COMMON, constraints
+from .._text.inputs import TextInput, check_text_input
+from .device import resolve_device
+
+# Moving a fitted model to another device is the one change inference may
+# make to an estimator; it happens under this lock.
+_placement_lock = threading.Lock()
+
+
+def is_fitted_attribute(name: str) -> bool:
+    """scikit-learn's rule: fitted attributes end in ``_`` (not dunder)."""
+    return name.endswith("_") and not name.startswith("__")
+
+
+class BertBase(BaseEstimator):
+    """Base of every estimator: text input checks, loading, device, pickling.
+
+    ``fit`` of a subclass calls :meth:`_fit_atomically`, which runs the
+    subclass's ``_fit`` on an unfitted twin and moves the twin's fitted
+    attributes over only when it returns: a fit that fails (bad input, an
+    error in training, ``KeyboardInterrupt``) leaves a fitted estimator as it
+    was.
+
+    Subclasses keep their tokenizer in ``tokenizer_`` and a plain Hugging Face
+    model in ``model_`` (or a :class:`~._engine.net.BertNet` in ``net_``);
+    pickles store the first two as a portable Hugging Face folder in memory
+    (safetensors, CPU, no absolute paths) instead of Python objects.
+    """
+
+    _parameter_constraints: dict = constraints(*COMMON)
+
+    #: The Hugging Face auto class family used to reload ``model_``.
+    _hf_task = "base"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        return tags
+
+    # -- fitting -----------------------------------------------------------
+    def _fit_atomically(self, *args: Any, **kwargs: Any):
+        """Run ``self._fit(*args, **kwargs)`` on a twin; adopt its fitted state."""
+        twin = copy.copy(self)
+        for name in [k for k in twin.__dict__ if is_fitted_attribute(k)]:
+            del twin.__dict__[name]
+        twin._fit(*args, **kwargs)
+        for name in [k for k in self.__dict__ if is_fitted_attribute(k)]:
+            del self.__dict__[name]
+        self.__dict__.update(
+            {k: v for k, v in twin.__dict__.items() if is_fitted_attribute(k)}
+        )
+        return self
+
+    def _fit(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- input -------------------------------------------------------------
+    def _check_text(
+        self, X: Any, *, reset: bool, allow_pairs: bool = True
+    ) -> TextInput:
+        """Validate ``X``; unless ``reset``, also against what ``fit`` saw: the
+        number of columns, and for a DataFrame the column names (as
+        scikit-learn does). ``fit`` records them with :meth:`_input_attributes`.
+        """
+        text_input = check_text_input(X, allow_pairs=allow_pairs)
+        if reset:
+            return text_input
+        n_columns = text_input.n_columns
+        if n_columns != self.n_features_in_:
+            kind = "sentence pairs" if self.n_features_in_ == 2 else "single texts"
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {kind} "
+                f"({self.n_features_in_} column(s)) but got {n_columns} column(s)."
+            )
+        fitted_names = getattr(self, "feature_names_in_", None)
+        if text_input.is_frame and fitted_names is not None:
+            names = list(text_input.columns or [])
+            if names != list(fitted_names):
+                raise ValueError(
+                    f"The DataFrame's columns {names} are not the columns "
+                    f"{list(fitted_names)} seen in fit; select or rename them in "
+                    "that order."
+                )
+        return text_input
+
+    @staticmethod
+    def _input_attributes(n_columns: int, columns: list[str] | None) -> dict:
+        """``n_features_in_`` and, for named columns, ``feature_names_in_``."""
+        fitted: dict[str, Any] = {"n_features_in_": n_columns}
+        if columns is not None and len(columns) == n_columns:
+            fitted["feature_names_in_"] = np.asarray(columns, dtype=object)
+        return fitted
+
+    # -- model and device --------------------------------------------------
+    def _load_pretrained(self, task: str = "base", X: Any = None, **kwargs):
+        """Load ``(tokenizer, model)`` for ``task`` from the ``model`` parameter.
+
+        Every estimator loads through here, so that every kind of ``model``
+        value is understood in one place: a folder, hub id or bundled name, or
+        an estimator exporting pretrained weights (a ``BertMaskedLM``). An
+        unfitted such estimator is cloned and fitted on the texts of ``X``
+        first (domain adaptation on the training data only, so no leakage
+        across cross-validation folds); a fitted one, or one wrapped in
+        ``sklearn.frozen.FrozenEstimator``, is used as it is. Keyword
+        arguments go to ``from_pretrained`` (``output_loading_info=True``
+        returns a third value, see ``_io.loading.load_folder``).
+        """
+        from .._io.loading import load_dumped, load_pretrained
+
+        source = self.model
+        if isinstance(source, str | os.PathLike):
+            return load_pretrained(source, task, verbose=self.verbose, **kwargs)
+        files = _pretrained_files(source, X)
+        return load_dumped(
+            files, task, name=model_name(source), verbose=self.verbose, **kwargs
+        )
+
+    def _resolved_device(self):
+        return resolve_device(self.device)
+
+    def _place(self, module: Any) -> Any:
+        """The device to run ``module`` on, as ``device`` says; the module is
+        moved there first if it is elsewhere (under a lock, so concurrent
+        calls move it once)."""
+        import torch
+
+        device = self._resolved_device()
+        with _placement_lock:
+            current = next(module.parameters()).device
+            if current != device and not (
+                device.index is None and current.type == device.type
+            ):
+                module.to(device)
+        return torch.device(device)
+
+    # -- pickling ----------------------------------------------------------
+    # ``tokenizer_`` and ``model_`` (a Hugging Face model) are stored as an
+    # in-memory Hugging Face folder: safetensors on the CPU, no absolute
+    # paths, loadable on a machine without the GPU they were trained on.
+    # A ``net_`` pickles itself as plain data (see ``_engine.net.BertNet``).
+    def __getstate__(self):
+        # A copy: on Python 3.11+ ``object.__getstate__`` returns the live
+        # ``__dict__``, and popping from it would strip the fitted estimator.
+        state = dict(super().__getstate__())
+        tokenizer = state.pop("tokenizer_", None)
+        model = state.pop("model_", None)
+        if tokenizer is not None or model is not None:
+            from .._io.loading import dump_pretrained
+
+            state["_pretrained_files"] = (
+                model is not None,
+                dump_pretrained(model, tokenizer),
+            )
+        return state
+
+    def __setstate__(self, state):
+        files = state.pop("_pretrained_files", None)
+        super().__setstate__(state)
+        if files is not None:
+            from .._io.loading import load_dumped, portable_name
+
+            has_model, blob = files
+            tokenizer, model = load_dumped(blob, self._hf_task if has_model else None)
+            # Loaded from a temporary folder that is gone now: name them after
+            # ``model`` again, as ``load_pretrained`` does.
+            name = portable_name(model_name(getattr(self, "model", "")))
+            tokenizer.name_or_path = name
+            self.tokenizer_ = tokenizer
+            if model is not None:
+                model.config._name_or_path = name
+                model.eval()
+                self.model_ = model
+
+
+def model_name(model: Any) -> str:
+    """The checkpoint name behind a ``model`` value.
+
+    A string or path is its own name; an estimator passed as ``model`` (a
+    ``BertMaskedLM``, possibly frozen) is followed to its own ``model``.
+    """
+    for _ in range(16):  # nested estimators, never a cycle in practice
+        if isinstance(model, str | os.PathLike):
+            return os.fspath(model)
+        inner = getattr(model, "model", None)
+        if inner is None:
+            break
+        model = inner
+    return str(model)
+
+
+def _pretrained_files(source: Any, X: Any) -> dict[str, bytes]:
+    """The in-memory Hugging Face folder exported by ``source``.
+
+    An unfitted ``source`` is cloned and fitted on the texts of ``X`` first.
+    """
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    try:
+        check_is_fitted(source)
+    except NotFittedError:
+        if X is None:
+            raise ValueError(
+                f"model={type(source).__name__}(...) is not fitted and no training "
+                "texts were given to adapt it on; fit it first or pass it to an "
+                "estimator's fit."
+            ) from None
+        source = clone(source)
+        # The caller's fit skips nested validation: validate the source here.
+        source._validate_params()
+        source.fit(adaptation_texts(X))
+    return source._export_pretrained_files()
+
+
+def adaptation_texts(X: Any) -> list[str]:
+    """Texts for domain adaptation: each text, both texts of sentence pairs,
+    and rows of tokens (token classification) joined with spaces."""
+    if (
+        isinstance(X, list | tuple)
+        and len(X)
+        and all(isinstance(row, list | tuple) for row in X)
+    ):
+        return [" ".join(str(token) for token in row) for row in X]
+    text_input = check_text_input(X, allow_pairs=True)
+    return text_input.texts + (text_input.pairs or [])
+
+
+class EmbeddingNamesMixin:
+    """``get_feature_names_out`` for estimators that output embeddings.
+
+    Needs ``n_features_out_`` (and uses ``feature_names_in_`` when set).
+    """
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names: ``<input column>_<i>``, or ``<class name>_<i>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Input column names; defaults to ``feature_names_in_`` when set.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self, "n_features_out_")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is not None and len(input_features) > 0:
+            prefix = "__".join(str(f) for f in input_features)
+        else:
+            prefix = type(self).__name__.lower()
+        return np.asarray(
+            [f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object
+        )

@@ -1,0 +1,255 @@
+"""Training data: tokenized rows with targets and weights, batching, splits.
+
+- :class:`FeatureDataset`: tokenized rows (unpadded), one target and one
+  weight per row.
+- :class:`Collate`: pads a batch to its longest row and stacks the targets,
+  weights and row numbers.
+- :class:`LengthGroupedSampler`: batches of rows of similar length, drawn
+  afresh every epoch.
+- :func:`split_train_valid`: the early-stopping split.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._nn.losses import IGNORE_INDEX
+from .._text.batching import pad_batch
+
+
+class FeatureDataset(torch.utils.data.Dataset):
+    """Tokenized rows with optional targets and per-row weights.
+
+    Parameters
+    ----------
+    features : list of dict
+        One dict per row of token-level sequences (``input_ids``, optionally
+        ``token_type_ids`` and task extras), unpadded.
+    targets : sequence or None
+        One target per row: an int or float, a fixed-size array, or a list of
+        token labels (padded with ``IGNORE_INDEX`` in a batch).
+    weights : array-like or None
+        One non-negative weight per row (sample weight times class weight).
+    ids : array-like of int or None
+        The rows' numbers in the dataset they were taken from (see
+        :meth:`subset`), so that a scorer can find a row's metadata; default
+        ``arange(n)``.
+    """
+
+    def __init__(
+        self,
+        features: Sequence[dict[str, Any]],
+        targets: Sequence[Any] | None = None,
+        weights: np.ndarray | None = None,
+        ids: np.ndarray | None = None,
+    ):
+        self.features = list(features)
+        self.targets = targets
+        n = len(self.features)
+        self.weights = (
+            np.ones(n, dtype=np.float32)
+            if weights is None
+            else np.asarray(weights, dtype=np.float32)
+        )
+        self.ids = np.arange(n) if ids is None else np.asarray(ids, dtype=np.int64)
+        self._lengths: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __getitem__(self, i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        target = 0 if self.targets is None else self.targets[i]
+        return self.features[i], {
+            "target": target,
+            "weight": self.weights[i],
+            "index": i,
+        }
+
+    def lengths(self) -> np.ndarray:
+        """Tokens per row."""
+        if self._lengths is None:
+            self._lengths = np.fromiter(
+                (len(f["input_ids"]) for f in self.features),
+                dtype=np.int64,
+                count=len(self.features),
+            )
+        return self._lengths
+
+    def subset(self, indices: Sequence[int]) -> FeatureDataset:
+        """The rows at ``indices`` as a new dataset (keeping their ``ids``)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        targets = None if self.targets is None else [self.targets[i] for i in indices]
+        return FeatureDataset(
+            [self.features[i] for i in indices],
+            targets,
+            self.weights[indices],
+            self.ids[indices],
+        )
+
+
+def _stack_targets(targets: list[Any]) -> torch.Tensor:
+    first = targets[0]
+    if isinstance(first, list):  # token-level labels: pad to the longest row
+        width = max(len(t) for t in targets)
+        return torch.tensor(
+            [t + [IGNORE_INDEX] * (width - len(t)) for t in targets],
+            dtype=torch.long,
+        )
+    return torch.as_tensor(np.stack([np.asarray(t) for t in targets]))
+
+
+class Collate:
+    """A picklable ``collate_fn``: pads the features, stacks the targets.
+
+    Returns ``(X, y)``: ``X`` the padded tensors (with ``attention_mask``),
+    ``y`` a dict of ``target``, ``weight`` and ``index`` (the rows' numbers
+    in their dataset, so that outputs can be matched to rows).
+    """
+
+    def __init__(self, pad_token_id: int):
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, items):
+        X = pad_batch([x for x, _ in items], self.pad_token_id)
+        return X, collate_meta([m for _, m in items])
+
+
+def collate_meta(meta: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    """Stack the ``target``, ``weight`` and ``index`` of a batch's rows."""
+    return {
+        "target": _stack_targets([m["target"] for m in meta]),
+        "weight": torch.as_tensor(
+            np.asarray([m["weight"] for m in meta], dtype=np.float32)
+        ),
+        "index": torch.as_tensor(
+            np.asarray([m["index"] for m in meta], dtype=np.int64)
+        ),
+    }
+
+
+class LengthGroupedSampler(torch.utils.data.Sampler):
+    """Batches of rows of similar length, composed afresh every epoch.
+
+    Each epoch the rows are shuffled and cut into pools of a few batches;
+    each pool is sorted by length and cut into batches, and all batches are
+    shuffled. Pools hold ``pool_batches`` batches, between 2 and 50: about an
+    eighth of an epoch, so that even a few hundred rows form new batches
+    every epoch. With ``group_by_length=False`` batches are plain shuffled
+    slices. Randomness comes from torch's generator, so a seeded fit is
+    reproducible.
+    """
+
+    def __init__(
+        self, lengths: np.ndarray, batch_size: int, *, group_by_length: bool = True
+    ):
+        self.lengths = np.asarray(lengths)
+        self.batch_size = batch_size
+        self.group_by_length = group_by_length
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.batch_size)
+
+    @property
+    def pool_batches(self) -> int:
+        return int(np.clip(len(self) // 8, 2, 50))
+
+    def __iter__(self) -> Iterator[list[int]]:
+        n = len(self.lengths)
+        order = torch.randperm(n).numpy()
+        size = self.batch_size
+        if not self.group_by_length:
+            return iter([order[i : i + size].tolist() for i in range(0, n, size)])
+        pool = size * self.pool_batches
+        batches = []
+        for start in range(0, n, pool):
+            chunk = order[start : start + pool]
+            chunk = chunk[np.argsort(-self.lengths[chunk], kind="stable")]
+            batches.extend(
+                chunk[i : i + size].tolist() for i in range(0, len(chunk), size)
+            )
+        return iter([batches[i] for i in torch.randperm(len(batches)).tolist()])
+
+
+def training_loader(
+    dataset: Any,
+    batch_size: int,
+    collate_fn: Any = None,
+    group_by_length: bool = True,
+    **kwargs: Any,
+) -> torch.utils.data.DataLoader:
+    """The training ``DataLoader`` (skorch's ``iterator_train``)."""
+    kwargs.pop("shuffle", None)  # the sampler always shuffles
+    sampler = LengthGroupedSampler(
+        dataset.lengths(), batch_size, group_by_length=group_by_length
+    )
+    return torch.utils.data.DataLoader(
+        dataset, batch_sampler=sampler, collate_fn=collate_fn, **kwargs
+    )
+
+
+def validation_loader(
+    dataset: Any, batch_size: int, collate_fn: Any = None, **kwargs: Any
+) -> torch.utils.data.DataLoader:
+    """The validation ``DataLoader``: length-sorted batches (less padding)."""
+    from .._text.batching import length_sorted_batches
+
+    kwargs.pop("shuffle", None)
+    batches = [b.tolist() for b in length_sorted_batches(dataset.lengths(), batch_size)]
+    return torch.utils.data.DataLoader(
+        dataset, batch_sampler=batches, collate_fn=collate_fn, **kwargs
+    )
+
+
+def split_train_valid(
+    n_samples: int,
+    *,
+    early_stopping: bool,
+    validation_fraction: float,
+    stratify: np.ndarray | None,
+    random_state: int,
+    groups: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training and validation row indices (validation only for early stopping).
+
+    Stratified on ``stratify`` when given and possible. With ``groups`` (one
+    group id per row, for example the text of each chunk), whole groups go to
+    one side: ``validation_fraction`` is then a fraction of the groups, and
+    ``stratify`` is ignored.
+    """
+    indices = np.arange(n_samples)
+    if not early_stopping:
+        return indices, None
+    if groups is not None:
+        _, inverse = np.unique(np.asarray(groups), return_inverse=True)
+        _, valid_groups = split_train_valid(
+            int(inverse.max()) + 1,
+            early_stopping=True,
+            validation_fraction=validation_fraction,
+            stratify=None,
+            random_state=random_state,
+        )
+        in_valid = np.isin(inverse, valid_groups)
+        return indices[~in_valid], indices[in_valid]
+    from sklearn.model_selection import train_test_split
+
+    n_valid = int(math.ceil(validation_fraction * n_samples))
+    if n_valid < 1 or n_samples - n_valid < 1:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves no training or no "
+            f"validation rows out of {n_samples}; use more data or "
+            "early_stopping=False."
+        )
+    strat = stratify
+    if strat is not None:
+        _, counts = np.unique(strat, return_counts=True, axis=0)
+        if counts.min() < 2 or n_valid < len(counts):
+            strat = None
+    train, valid = train_test_split(
+        indices, test_size=n_valid, random_state=random_state, stratify=strat
+    )
+    return np.sort(train), np.sort(valid)

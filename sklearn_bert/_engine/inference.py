@@ -1,0 +1,166 @@
+"""The one inference loop, behind every ``transform``, ``predict*``,
+``score`` and decoding of the library, and :func:`embed` built on it.
+
+:func:`run_batches` sorts rows by length, pads each batch to its longest row,
+runs ``forward`` under ``torch.inference_mode()`` (and autocast for reduced
+precision) and yields each batch's outputs on the CPU with the rows they
+belong to; :func:`gather` puts them back in row order. Callers encode each
+distinct text once (``_text.tokenize.unique_rows``) before calling it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._text.batching import length_sorted_batches, pad_batch
+from .device import autocast
+
+
+def run_batches(
+    forward: Callable[[dict[str, Any]], Any],
+    features: Sequence[dict[str, Any]],
+    *,
+    batch_size: int,
+    device: Any,
+    precision: str,
+    pad_token_id: int = 0,
+    collate: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
+    progress: bool = False,
+    desc: str = "Predicting",
+) -> Iterator[tuple[np.ndarray, Any]]:
+    """Run ``forward`` on length-sorted, padded batches of ``features``.
+
+    Parameters
+    ----------
+    forward : callable
+        Maps a batch (a dict of tensors on ``device``) to tensors, or tuples
+        or dicts of tensors.
+    features : sequence of dict
+        Unpadded rows (``input_ids`` and other token-level sequences).
+    batch_size, device, precision
+        As the estimators' parameters (``device`` a ``torch.device``).
+    pad_token_id : int
+        Padding id of ``input_ids`` (for the default collate).
+    collate : callable or None
+        Builds a batch from rows; default: :func:`~._text.batching.pad_batch`.
+    progress : bool
+        Show a progress bar.
+
+    Yields
+    ------
+    indices, outputs
+        The rows of the batch and ``forward``'s outputs as float32 CPU tensors.
+    """
+    import torch
+
+    lengths = np.fromiter((len(f["input_ids"]) for f in features), dtype=np.int64)
+    batches: Any = list(length_sorted_batches(lengths, batch_size))
+    if progress:
+        from tqdm.auto import tqdm
+
+        batches = tqdm(batches, desc=desc, unit="batch")
+    if collate is None:
+
+        def collate(rows):
+            return pad_batch(rows, pad_token_id)
+
+    with torch.inference_mode(), autocast(device, precision):
+        for idx in batches:
+            batch = collate([features[i] for i in idx])
+            batch = {k: v.to(device) for k, v in batch.items()}
+            yield idx, to_cpu(forward(batch))
+
+
+def gather(batches: Iterator[tuple[np.ndarray, Any]], n: int) -> np.ndarray:
+    """Batches of ``(indices, tensor of shape (b, ...))`` as one array in row
+    order (float32)."""
+    out: np.ndarray | None = None
+    for idx, values in batches:
+        values = values.numpy()
+        if out is None:
+            out = np.empty((n, *values.shape[1:]), dtype=np.float32)
+        out[idx] = values
+    if out is None:
+        raise ValueError("No rows to run the model on.")
+    return out
+
+
+def to_cpu(out: Any) -> Any:
+    """Tensors (possibly nested in tuples, lists or dicts) as float32 on the CPU."""
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return out.detach().float().cpu() if out.is_floating_point() else out.cpu()
+    if isinstance(out, tuple | list):
+        return type(out)(to_cpu(o) for o in out)
+    if isinstance(out, dict):
+        return {k: to_cpu(v) for k, v in out.items()}
+    return out
+
+
+def embed(
+    forward: Callable[[dict[str, Any]], Any],
+    tokenizer: Any,
+    text_input: Any,
+    *,
+    max_length: int,
+    pooling: str,
+    batch_size: int,
+    device: Any,
+    precision: str,
+    long_text: str = "truncate",
+    stride: int = 0,
+    normalize: bool = False,
+    input_names: set[str] | None = None,
+    progress: bool = False,
+) -> np.ndarray:
+    """Encode rows into pooled float32 embeddings, in input order.
+
+    ``forward`` maps a padded batch to the last hidden states ``(batch,
+    tokens, dim)``. Each distinct row is encoded once; long rows are
+    truncated (with one warning) or chunked, their chunks' vectors pooled.
+    """
+    import torch
+
+    from .._text.pooling import pool, pool_chunks
+    from .._text.tokenize import pad_token_id, tokenize, unique_rows, warn_truncated
+
+    uniq, inverse = unique_rows(text_input)
+    tok = tokenize(
+        tokenizer,
+        uniq,
+        max_length=max_length,
+        long_text=long_text,
+        stride=stride,
+        input_names=input_names,
+    )
+    warn_truncated(tok.n_truncated, max_length, can_chunk=True)
+
+    def pooled(batch):
+        return pool(forward(batch).float(), batch["attention_mask"], pooling)
+
+    batches = run_batches(
+        pooled,
+        tok.features,
+        batch_size=batch_size,
+        device=device,
+        precision=precision,
+        pad_token_id=pad_token_id(tokenizer),
+        progress=progress,
+        desc="Encoding",
+    )
+    vectors = torch.from_numpy(gather(batches, len(tok.features)))
+    if len(tok.features) != tok.n_rows:
+        vectors = pool_chunks(
+            vectors,
+            torch.as_tensor(tok.owners),
+            torch.as_tensor(tok.lengths(), dtype=torch.float32),
+            tok.n_rows,
+            pooling,
+        )
+    if normalize:
+        vectors = torch.nn.functional.normalize(vectors, dim=1)
+    return vectors.numpy().astype(np.float32, copy=False)[inverse]

@@ -1,0 +1,398 @@
+"""The skorch net every fine-tuning estimator trains with.
+
+:class:`BertNet` is a skorch ``NeuralNet`` with the recipe of the library:
+
+- AdamW with a linear warmup and decay computed from the rows actually
+  passed to ``fit``; no weight decay on biases and normalisation weights;
+- weights that mean repetition, as in scikit-learn: a batch's loss is
+  ``sum(w_i * loss_i) / (mean_w * batch_rows)`` with ``mean_w`` the mean
+  weight of all training rows, so a row of weight 2 counts like two copies
+  and every batch is on the same scale;
+- gradient accumulation in groups of ``gradient_accumulation_steps``
+  batches, the last, partial group of an epoch scaled by its own size;
+- gradient clipping, and a gradient scaler for float16 autocast;
+- ``on_grad_computed`` notified once per optimizer step, with the complete
+  (accumulated, unscaled) gradients;
+- validation scores computed from the outputs of skorch's own validation
+  pass (the validation rows are run once per epoch);
+- pickles holding plain data: the module's Hugging Face folder and head
+  weights, the loss's name and arguments, the history.
+
+:func:`build_net` configures one from an estimator's parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.dataset import unpack_data
+from skorch.history import History
+from skorch.utils import TeeGenerator
+
+from .._nn.losses import loss_from_spec, loss_to_spec
+from .._nn.portable import export_module, import_module
+from .data import Collate, FeatureDataset, training_loader, validation_loader
+from .device import autocast
+from .inference import to_cpu
+
+
+def linear_schedule(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
+    """LR multiplier: linear warmup to 1, then linear decay to 0."""
+    return _LinearSchedule(warmup_steps, total_steps)
+
+
+class _LinearSchedule:
+    def __init__(self, warmup_steps: int, total_steps: int):
+        self.warmup_steps = warmup_steps
+        self.total_steps = total_steps
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup_steps:
+            return (step + 1) / (self.warmup_steps + 1)
+        remaining = self.total_steps - step
+        return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
+
+
+def count_optimizer_steps(
+    n_train: int, batch_size: int, accumulation: int, max_epochs: int
+) -> int:
+    """Optimizer steps of a whole fit, from the number of training rows."""
+    batches = -(-n_train // batch_size)
+    return max(1, -(-batches // accumulation) * max_epochs)
+
+
+class BertNet(NeuralNet):
+    """skorch ``NeuralNet`` with the fine-tuning recipe (see the module doc).
+
+    Parameters beyond ``NeuralNet``'s
+    ---------------------------------
+    num_training_steps : int
+        Optimizer steps of the whole fit, for the LR schedule.
+    warmup_ratio : float
+        Fraction of those steps with a linear warmup.
+    gradient_accumulation_steps : int
+        Batches whose gradients add up before one optimizer step.
+    precision : str
+        Autocast precision of forward passes.
+    max_grad_norm : float or None
+        Gradient clipping norm.
+    weight_scale : float
+        Mean weight of the training rows (the loss's normaliser).
+    """
+
+    def __init__(
+        self,
+        *args,
+        num_training_steps=1,
+        warmup_ratio=0.0,
+        gradient_accumulation_steps=1,
+        precision="float32",
+        max_grad_norm=1.0,
+        weight_scale=1.0,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.num_training_steps = num_training_steps
+        self.warmup_ratio = warmup_ratio
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.precision = precision
+        self.max_grad_norm = max_grad_norm
+        self.weight_scale = weight_scale
+
+    # -- optimisation --------------------------------------------------------
+    def initialize_optimizer(self, *args, **kwargs):
+        super().initialize_optimizer(*args, **kwargs)
+        warmup = int(round(self.warmup_ratio * self.num_training_steps))
+        self.scheduler_ = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer_, linear_schedule(warmup, self.num_training_steps)
+        )
+        self.grad_scaler_ = torch.amp.GradScaler(
+            torch.device(self.device).type, enabled=self.precision == "float16"
+        )
+        self._batch_number = 0
+        self._n_batches = 1
+        return self
+
+    def infer(self, x, **fit_params):
+        device = torch.device(self.device)
+        x = {k: v.to(device) for k, v in x.items()}
+        with autocast(device, self.precision):
+            return self.module_(**x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        target = y_true["target"].to(self.device)
+        losses = self.criterion_(_to_float(y_pred), target)
+        if losses.ndim == 0:
+            return losses
+        weight = y_true["weight"].to(self.device)
+        return (losses * weight).sum() / (self.weight_scale * len(weight))
+
+    def fit_loop(self, X, y=None, **fit_params):
+        # skorch stops training quietly on KeyboardInterrupt (its
+        # ``partial_fit`` swallows it): remember it, so that the estimator's
+        # fit raises instead of keeping a half-trained model.
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            raise
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if training and iterator is not None:
+            self._n_batches = len(iterator)
+            self._batch_number = 0
+        return super().run_single_epoch(
+            iterator, training, prefix, step_fn, **fit_params
+        )
+
+    def _group(self) -> tuple[int, bool]:
+        """Size of the current batch's accumulation group, and whether the
+        batch closes it."""
+        size = self.gradient_accumulation_steps
+        b = self._batch_number
+        start = (b // size) * size
+        size = min(size, self._n_batches - start)
+        return size, b + 1 - start >= size
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        size, _ = self._group()
+        self.grad_scaler_.scale(loss / size).backward()
+        return {"loss": loss.detach(), "y_pred": y_pred}
+
+    def train_step(self, batch, **fit_params):
+        step = self.train_step_single(batch, **fit_params)
+        _, closes = self._group()
+        self._batch_number += 1
+        if closes:
+            self._optimizer_step(batch)
+        return step
+
+    def _optimizer_step(self, batch) -> None:
+        scaler = self.grad_scaler_
+        scaler.unscale_(self.optimizer_)
+        Xi, yi = unpack_data(batch)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            X=Xi,
+            y=yi,
+            training=True,
+        )
+        if self.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(
+                (p for p in self.module_.parameters() if p.grad is not None),
+                self.max_grad_norm,
+            )
+        scaler.step(self.optimizer_)
+        scaler.update()
+        self.scheduler_.step()
+        self.optimizer_.zero_grad(set_to_none=True)
+
+    def release_training_state(self) -> None:
+        """Drop what only training needs (optimizer moments, best-weight copies,
+        validation rows)."""
+        if getattr(self, "optimizer_", None) is not None:
+            self.optimizer_.state.clear()
+            self.optimizer_.zero_grad(set_to_none=True)
+        for _, callback in getattr(self, "callbacks_", []):
+            if hasattr(callback, "best_model_weights_"):
+                callback.best_model_weights_ = None
+            if isinstance(callback, ValidScore):
+                callback.release()
+        self.train_split = None
+
+    # -- pickling ------------------------------------------------------------
+    # Plain data only (see the module docstring). A net that comes back from a
+    # pickle serves inference; its callbacks and training iterators are not
+    # kept.
+    def __getstate__(self):
+        if not getattr(self, "initialized_", False):
+            raise ValueError("Only a fitted BertNet can be pickled.")
+        return {
+            "module": export_module(self.module_),
+            "criterion": loss_to_spec(self.criterion_),
+            "history": [dict(row) for row in self.history],
+            "params": {
+                "batch_size": self.batch_size,
+                "device": str(self.device),
+                "precision": self.precision,
+                "max_epochs": self.max_epochs,
+                "lr": self.lr,
+                "warmup_ratio": self.warmup_ratio,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps,
+                "max_grad_norm": self.max_grad_norm,
+                "weight_scale": self.weight_scale,
+                "num_training_steps": self.num_training_steps,
+            },
+        }
+
+    def __setstate__(self, state):
+        params = dict(state["params"])
+        if (
+            torch.device(params["device"]).type == "cuda"
+            and not torch.cuda.is_available()
+        ):
+            params["device"] = "cpu"
+        self.__init__(
+            module=import_module(state["module"]),
+            criterion=loss_from_spec(state["criterion"]),
+            optimizer=torch.optim.AdamW,
+            callbacks="disable",
+            train_split=None,
+            **params,
+        )
+        self.initialize()
+        self.history = History(state["history"])
+
+
+def _to_float(y_pred):
+    if isinstance(y_pred, torch.Tensor):
+        return y_pred.float()
+    if isinstance(y_pred, tuple | list):
+        return type(y_pred)(_to_float(p) for p in y_pred)
+    return y_pred
+
+
+class ValidScore(Callback):
+    """Record a task score of the validation rows after each epoch.
+
+    The score is computed from the outputs of skorch's validation pass
+    (collected in ``on_batch_end``), so the validation rows are run once.
+    ``scorer(outputs, dataset)`` receives the outputs in dataset row order.
+    """
+
+    def __init__(self, scorer: Callable[[list[Any], FeatureDataset], float], name: str):
+        self.scorer = scorer
+        self.name = name
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._outputs: dict[int, Any] = {}
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        out = to_cpu(y_pred)
+        for k, i in enumerate(batch[1]["index"].tolist()):
+            self._outputs[i] = _row(out, k)
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        if dataset_valid is None or not self._outputs:
+            return
+        outputs = [self._outputs[i] for i in range(len(dataset_valid))]
+        net.history.record(self.name, float(self.scorer(outputs, dataset_valid)))
+        self._outputs = {}
+
+    def release(self) -> None:
+        self.scorer = None
+        self._outputs = {}
+
+
+def _row(out: Any, k: int) -> Any:
+    if isinstance(out, tuple | list):
+        return type(out)(_row(o, k) for o in out)
+    return out[k].numpy()
+
+
+class _FixedValidSplit:
+    """A ``train_split`` returning a fixed validation dataset (or none)."""
+
+    def __init__(self, valid: FeatureDataset | None):
+        self.valid = valid
+
+    def __call__(self, dataset, y=None, **kwargs):
+        return dataset, self.valid
+
+
+def build_net(
+    module: torch.nn.Module,
+    criterion: torch.nn.Module,
+    *,
+    estimator: Any,
+    train: FeatureDataset,
+    valid: FeatureDataset | None,
+    pad_token_id: int,
+    device: Any,
+    scorer: Callable[[list[Any], FeatureDataset], float] | None = None,
+    score_name: str = "valid_score",
+    collate: Callable | None = None,
+    valid_collate: Callable | None = None,
+) -> BertNet:
+    """A :class:`BertNet` configured from an estimator's training parameters.
+
+    ``estimator`` provides the shared training parameters (see
+    ``_params.TRAINING``), ``batch_size``, ``precision`` and ``verbose``.
+    ``collate`` replaces the padding collate of the training batches (for
+    example dynamic masking), ``valid_collate`` that of the validation
+    batches (default: ``collate``).
+    """
+    est = estimator
+    if collate is None:
+        collate = Collate(pad_token_id)
+    if valid_collate is None:
+        valid_collate = collate
+    weight_scale = float(np.mean(train.weights))
+    if not weight_scale > 0:
+        raise ValueError(
+            "The training rows' weights (sample_weight times class_weight) sum to "
+            "0; give some rows a positive weight."
+        )
+    callbacks: list[tuple[str, Callback]] = []
+    if valid is not None and scorer is not None:
+        callbacks.append((score_name, ValidScore(scorer, score_name)))
+    if valid is not None and est.early_stopping:
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_loss",
+                    patience=est.n_iter_no_change,
+                    load_best=True,
+                    sink=print if est.verbose >= 1 else _silent,
+                ),
+            )
+        )
+    if est.verbose >= 2:
+        callbacks.append(("progress", ProgressBar()))
+    callbacks.extend((f"user_{i}", cb) for i, cb in enumerate(est.callbacks or []))
+    no_decay = [(p, {"weight_decay": 0.0}) for p in ("*bias", "*LayerNorm*", "*norm*")]
+    return BertNet(
+        module=module,
+        criterion=criterion,
+        optimizer=torch.optim.AdamW,
+        lr=est.lr,
+        optimizer__weight_decay=est.weight_decay,
+        optimizer__param_groups=no_decay,
+        max_epochs=est.max_epochs,
+        batch_size=est.batch_size,
+        iterator_train=training_loader,
+        iterator_train__collate_fn=collate,
+        iterator_train__group_by_length=est.group_by_length,
+        iterator_valid=validation_loader,
+        iterator_valid__collate_fn=valid_collate,
+        train_split=_FixedValidSplit(valid),
+        callbacks=callbacks,
+        device=str(device),
+        verbose=int(est.verbose >= 1),
+        num_training_steps=count_optimizer_steps(
+            len(train), est.batch_size, est.gradient_accumulation_steps, est.max_epochs
+        ),
+        warmup_ratio=est.warmup_ratio,
+        gradient_accumulation_steps=est.gradient_accumulation_steps,
+        precision=est.precision,
+        max_grad_norm=est.max_grad_norm,
+        weight_scale=weight_scale,
+    )
+
+
+def _silent(*args, **kwargs) -> None:
+    return None

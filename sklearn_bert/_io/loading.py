@@ -1,0 +1,266 @@
+"""The only module that imports transformers: model resolution and loading.
+
+Everything is loaded from a local folder. A hub id is first looked up in the
+local cache, then (when online) downloaded with safetensors weights only, then
+loaded from that folder. ``trust_remote_code`` is never enabled.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from .logging import quiet_transformers
+from .models import resolve_model
+
+# Files a model folder needs; weights are safetensors only.
+_ALLOW_PATTERNS = [
+    "*.json",
+    "*.safetensors",
+    "*.txt",
+    "*.model",
+    "merges.txt",
+    "vocab.*",
+    "spiece.model",
+]
+
+#: The auto classes by task, as names so transformers is imported lazily.
+AUTO_CLASSES = {
+    "base": "AutoModel",
+    "sequence": "AutoModelForSequenceClassification",
+    "token": "AutoModelForTokenClassification",
+    "qa": "AutoModelForQuestionAnswering",
+    "mlm": "AutoModelForMaskedLM",
+}
+
+
+class ModelNotAvailableError(OSError):
+    """Raised when a ``model`` cannot be found locally and cannot be downloaded."""
+
+
+def model_folder(model: str, *, verbose: int = 0) -> str:
+    """Return a local folder holding ``model``, downloading it when allowed."""
+    resolved = resolve_model(model)
+    if resolved.path is not None:
+        return resolved.path
+    hub_id = resolved.hub_id
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(
+            hub_id, allow_patterns=_ALLOW_PATTERNS, local_files_only=True
+        )
+    except Exception:  # not cached: fall through to a download
+        pass
+    hint = (
+        f"model={model!r} is not a local folder, not a bundled model and not in "
+        "the Hugging Face cache, and it cannot be downloaded{why}. Pass the path "
+        "of a local folder holding the model (config.json, tokenizer files and "
+        "model.safetensors, as written by `save_pretrained`), for example "
+        "model='path/to/my-model', or use the bundled default "
+        "'sentence-transformers/all-MiniLM-L6-v2'."
+    )
+    if _offline():
+        raise ModelNotAvailableError(hint.format(why=" (offline mode is set)"))
+    if not _hub_reachable():
+        raise ModelNotAvailableError(hint.format(why=" (the hub is not reachable)"))
+    try:
+        return snapshot_download(hub_id, allow_patterns=_ALLOW_PATTERNS, etag_timeout=5)
+    except Exception as exc:
+        raise ModelNotAvailableError(hint.format(why=f" ({exc})")) from exc
+
+
+def _offline() -> bool:
+    flags = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    return any(
+        os.environ.get(f, "").upper() in {"1", "ON", "YES", "TRUE"} for f in flags
+    )
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """One quick TCP connection to the hub endpoint: no retry storms."""
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def load_tokenizer(folder: str, *, verbose: int = 0):
+    """Load the fast tokenizer of a local model folder."""
+    from transformers import AutoTokenizer
+
+    with quiet_transformers(verbose):
+        tokenizer = AutoTokenizer.from_pretrained(
+            folder, local_files_only=True, trust_remote_code=False
+        )
+    if not tokenizer.is_fast:
+        raise ValueError(
+            f"The tokenizer in {folder!r} has no fast (Rust) version; sklearn_bert "
+            "needs a fast tokenizer for offsets and word alignment."
+        )
+    return tokenizer
+
+
+def load_model(folder: str, task: str = "base", *, verbose: int = 0, **kwargs):
+    """Load model weights from a local folder for a task (see AUTO_CLASSES)."""
+    import transformers
+
+    auto = getattr(transformers, AUTO_CLASSES[task])
+    with quiet_transformers(verbose):
+        return auto.from_pretrained(
+            folder,
+            local_files_only=True,
+            trust_remote_code=False,
+            use_safetensors=True,
+            **kwargs,
+        )
+
+
+def load_pretrained(model: str, task: str = "base", *, verbose: int = 0, **kwargs):
+    """Resolve ``model`` and load its tokenizer and weights for ``task``.
+
+    The loaded objects record ``model`` (made portable: the folder name for an
+    absolute path) as their ``name_or_path``, so pickles and saved configs
+    carry no absolute cache paths.
+
+    Returns
+    -------
+    tokenizer, model
+        Or ``tokenizer, model, loading_info`` with ``output_loading_info=True``
+        (see :func:`load_folder`).
+    """
+    folder = model_folder(model, verbose=verbose)
+    return load_folder(folder, task, name=str(model), verbose=verbose, **kwargs)
+
+
+def load_folder(
+    folder: str | os.PathLike,
+    task: str | None = "base",
+    *,
+    name: str | None = None,
+    verbose: int = 0,
+    **kwargs,
+):
+    """Load the tokenizer and the ``task`` model of a local folder.
+
+    ``name`` (made portable) becomes their ``name_or_path``. With
+    ``output_loading_info=True`` a third value is returned: transformers'
+    loading report (``missing_keys``, ``unexpected_keys``, ...) plus
+    ``unexpected_tensors``, the checkpoint tensors the model did not use (for
+    example a pooler that a masked-LM model has no place for).
+    """
+    folder = os.fspath(folder)
+    tokenizer = load_tokenizer(folder, verbose=verbose)
+    info = None
+    net = None
+    if task is not None:
+        net = load_model(folder, task, verbose=verbose, **kwargs)
+        if kwargs.get("output_loading_info"):
+            net, info = net
+            info = dict(info)
+            info["unexpected_tensors"] = read_tensors(
+                folder, info.get("unexpected_keys") or ()
+            )
+    if name is not None:
+        name = portable_name(name)
+        tokenizer.name_or_path = name
+        if net is not None:
+            net.config._name_or_path = name
+            # Copied from the config at load time, also into the base model.
+            for module in net.modules():
+                if isinstance(getattr(module, "name_or_path", None), str):
+                    module.name_or_path = name
+    if kwargs.get("output_loading_info"):
+        return tokenizer, net, info
+    return tokenizer, net
+
+
+def read_tensors(folder: str | os.PathLike, keys: Any) -> dict[str, Any]:
+    """The tensors named ``keys`` found in a folder's safetensors files (CPU)."""
+    from safetensors import safe_open
+
+    wanted = set(keys)
+    found: dict[str, Any] = {}
+    if not wanted:
+        return found
+    for file in sorted(Path(folder).glob("*.safetensors")):
+        with safe_open(str(file), framework="pt", device="cpu") as handle:
+            for key in wanted.intersection(handle.keys()):
+                found[key] = handle.get_tensor(key).clone()
+    return found
+
+
+def portable_name(name: str) -> str:
+    """``name`` without machine-specific folders (the last part of a path)."""
+    expanded = os.path.expanduser(name)
+    if os.path.isabs(expanded) or os.path.isdir(expanded):
+        return Path(expanded).name
+    return name
+
+
+def save_pretrained(
+    model: Any, tokenizer: Any, path: str | os.PathLike, *, verbose: int = 0
+) -> Path:
+    """Write a standard Hugging Face folder (config, tokenizer, safetensors)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    with quiet_transformers(verbose):
+        if model is not None:
+            model.save_pretrained(path, safe_serialization=True)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(path)
+    return path
+
+
+def dump_pretrained(model: Any, tokenizer: Any) -> dict[str, bytes]:
+    """Serialise a model and/or tokenizer to ``{filename: bytes}``.
+
+    The result is portable: safetensors weights, no absolute paths.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        save_pretrained(model, tokenizer, tmp)
+        return {
+            p.relative_to(tmp).as_posix(): p.read_bytes()
+            for p in Path(tmp).rglob("*")
+            if p.is_file()
+        }
+
+
+def load_dumped(
+    files: dict[str, bytes],
+    task: str | None = "base",
+    *,
+    name: str | None = None,
+    verbose: int = 0,
+    **kwargs,
+):
+    """Inverse of :func:`dump_pretrained`: ``(tokenizer, model)`` on the CPU.
+
+    ``model`` is None when ``task`` is None (a tokenizer-only dump). ``task``
+    may differ from the dumped model's (a masked-LM dump loads as a sequence
+    classifier, with a new head). ``name`` and ``output_loading_info`` as in
+    :func:`load_folder`.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        write_files(files, tmp)
+        return load_folder(tmp, task, name=name, verbose=verbose, **kwargs)
+
+
+def write_files(files: dict[str, bytes], path: str | os.PathLike) -> Path:
+    """Write an in-memory folder (``{relative name: bytes}``) under ``path``."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    for rel, data in files.items():
+        target = path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return path

@@ -1,0 +1,220 @@
+"""Shared parameters: one source for their constraints, defaults and docs.
+
+Every estimator builds its ``_parameter_constraints`` from :data:`CONSTRAINTS`
+and writes each shared parameter's description in its docstring exactly as
+:data:`DOCS` says (``tests/test_params.py`` checks both, and that docstring
+defaults match the signatures), so that a word means the same in every
+estimator and docstrings read whole in an IDE.
+"""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral, Real
+from typing import Any
+
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from ._io.models import DEFAULT_MODEL
+from ._text.pooling import POOLINGS
+from ._text.tokenize import LONG_TEXT_OPTIONS
+
+#: Values of ``precision``.
+PRECISIONS = ("float32", "bfloat16", "float16")
+
+#: Constraints of every shared parameter.
+CONSTRAINTS: dict[str, list] = {
+    # A checkpoint name or folder, or an estimator exporting pretrained
+    # weights (a BertMaskedLM): see ``_engine.base.BertBase._load_pretrained``.
+    "model": [str, os.PathLike, HasMethods(["fit", "_export_pretrained_files"])],
+    "max_length": [Interval(Integral, 4, None, closed="left"), None],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "device": [str],
+    "precision": [StrOptions(set(PRECISIONS))],
+    "verbose": ["verbose"],
+    "pooling": [StrOptions(set(POOLINGS))],
+    "long_text": [StrOptions(set(LONG_TEXT_OPTIONS))],
+    "stride": [Interval(Integral, 0, None, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "warmup_ratio": [Interval(Real, 0, 1, closed="both")],
+    "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "early_stopping": ["boolean"],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "group_by_length": ["boolean"],
+    "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+    "freeze_encoder": ["boolean"],
+    "trainable_layers": [Interval(Integral, 0, None, closed="left"), None],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "class_weight": [dict, StrOptions({"balanced"}), None],
+    "random_state": ["random_state"],
+    "callbacks": [list, None],
+}
+
+#: The parameters of every estimator.
+COMMON = ("model", "max_length", "batch_size", "device", "precision", "verbose")
+
+#: The parameters of every fine-tuning estimator.
+TRAINING = (
+    "max_epochs",
+    "lr",
+    "weight_decay",
+    "warmup_ratio",
+    "gradient_accumulation_steps",
+    "validation_fraction",
+    "early_stopping",
+    "n_iter_no_change",
+    "group_by_length",
+    "max_grad_norm",
+    "freeze_encoder",
+    "trainable_layers",
+    "dropout",
+    "random_state",
+    "callbacks",
+)
+
+#: Defaults of the shared parameters (an estimator may choose its own for
+#: ``max_length``, ``batch_size``, ``long_text`` and ``stride``).
+DEFAULTS: dict[str, Any] = {
+    "model": DEFAULT_MODEL,
+    "batch_size": 16,
+    "device": "auto",
+    "precision": "float32",
+    "verbose": 0,
+    "pooling": "mean",
+    "max_epochs": 3,
+    "lr": 5e-5,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "gradient_accumulation_steps": 1,
+    "validation_fraction": 0.1,
+    "early_stopping": False,
+    "n_iter_no_change": 2,
+    "group_by_length": True,
+    "max_grad_norm": 1.0,
+    "freeze_encoder": False,
+    "trainable_layers": None,
+    "dropout": 0.1,
+    "random_state": None,
+    "callbacks": None,
+}
+
+#: Parameters whose default an estimator may choose (with its own reason).
+OWN_DEFAULTS = frozenset({"max_length", "batch_size", "long_text", "stride"})
+
+#: The description of each shared parameter, as every docstring writes it
+#: (without the ``name : type, default=...`` line).
+DOCS: dict[str, str] = {
+    "model": """
+A local folder, a Hugging Face hub id, the name of a bundled model, or a
+:class:`BertMaskedLM` to start from (a fitted one as it is; an unfitted one
+is first fitted on the texts passed to ``fit``). The default is bundled with
+the install and works offline. A folder written by ``save_pretrained``
+continues from its weights.""",
+    "max_length": """
+Maximum tokens per sequence fed to the encoder (a text, a sentence pair, a
+chunk or a window), special tokens included. None uses the model's limit
+(at most 512).""",
+    "batch_size": """
+Sequences per training step and per forward pass at inference. Batches are
+formed from sequences of similar length, so padding stays small.""",
+    "device": """
+``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
+``"cuda:1"``, ... Set another value after ``fit`` to move a fitted model for
+inference.""",
+    "precision": """
+Precision of the forward passes: ``"bfloat16"`` is faster on recent CPUs and
+GPUs; ``"float16"`` is GPU only (training then scales the loss). Outputs are
+float32.""",
+    "verbose": """
+0 is silent; 1 prints one line per training epoch (losses, validation score,
+duration) and notes such as newly initialised weights; 2 adds progress bars
+and transformers' loading reports.""",
+    "pooling": """
+How the token vectors of the encoder's last layer become one vector per text
+(the vector that is returned, or that a task head reads): ``"mean"`` (their
+attention-masked mean), ``"cls"`` (the first token's vector, ``[CLS]`` or
+``<s>``) or ``"max"`` (their element-wise maximum).""",
+    "stride": """
+Tokens shared by consecutive windows (chunks) of an input longer than
+``max_length``.""",
+    "max_epochs": """
+Passes over the training data.""",
+    "lr": """
+Peak learning rate of AdamW.""",
+    "weight_decay": """
+AdamW weight decay (not applied to biases and normalisation weights).""",
+    "warmup_ratio": """
+Fraction of the optimizer steps with a linear warmup; the learning rate then
+decays linearly to 0 at the end of training.""",
+    "gradient_accumulation_steps": """
+Batches whose gradients add up before one optimizer step.""",
+    "validation_fraction": """
+Share of the training rows held out when ``early_stopping=True``. Classes
+are stratified where possible; the windows or chunks of one row stay on one
+side.""",
+    "early_stopping": """
+Hold out ``validation_fraction`` of the rows, score them after each epoch,
+stop when the validation loss has not improved for ``n_iter_no_change``
+epochs and restore the best epoch's weights.""",
+    "n_iter_no_change": """
+Patience of early stopping, in epochs.""",
+    "group_by_length": """
+Form each training batch from rows of similar length (less padding, faster
+epochs); batches are drawn afresh every epoch. False draws plain shuffled
+batches.""",
+    "max_grad_norm": """
+Clip the norm of the gradients at this value before each optimizer step;
+None does not clip.""",
+    "freeze_encoder": """
+Train the task head only; the encoder's weights stay as loaded.""",
+    "trainable_layers": """
+Train only the top ``k`` transformer layers (and the head); None trains all
+of them.""",
+    "dropout": """
+Dropout before the task head's output layer, in training. The encoder's own
+dropout stays as its config says.""",
+    "random_state": """
+Seeds the new head's initialisation, the batches, dropout and the
+validation split: an int gives the same model on every fit (on the CPU).
+The global random generators are left as they were.""",
+    "callbacks": """
+Extra skorch callbacks, appended to the built-in ones; all their events
+fire, ``on_grad_computed`` included.""",
+}
+
+
+def constraints(*names: str) -> dict[str, list]:
+    """The constraints of ``names``, for an estimator's ``_parameter_constraints``."""
+    return {name: CONSTRAINTS[name] for name in names}
+
+
+#: The type of each shared parameter, as docstrings write it before
+#: ``, default=...``.
+TYPES: dict[str, str] = {
+    "model": "str or estimator",
+    "max_length": "int or None",
+    "batch_size": "int",
+    "device": "str",
+    "precision": '{"float32", "bfloat16", "float16"}',
+    "verbose": "int",
+    "pooling": '{"mean", "cls", "max"}',
+    "stride": "int",
+    "max_epochs": "int",
+    "lr": "float",
+    "weight_decay": "float",
+    "warmup_ratio": "float",
+    "gradient_accumulation_steps": "int",
+    "validation_fraction": "float",
+    "early_stopping": "bool",
+    "n_iter_no_change": "int",
+    "group_by_length": "bool",
+    "max_grad_norm": "float or None",
+    "freeze_encoder": "bool",
+    "trainable_layers": "int or None",
+    "dropout": "float",
+    "random_state": "int, RandomState instance or None",
+    "callbacks": "list of skorch callbacks or None",
+}

@@ -1,0 +1,1 @@
+"""Masked-language-model domain adaptation: :class:`BertMaskedLM` and masking."""

@@ -1,0 +1,2 @@
+"""Extractive question answering: :class:`BertQuestionAnswerer`, its windows,
+answers and SQuAD metrics."""

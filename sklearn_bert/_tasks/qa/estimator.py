@@ -1,0 +1,505 @@
+"""BertQuestionAnswerer: extractive question answering as a scikit-learn estimator."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
+from ..._params import constraints
+from .answers import answer_offsets, sliced
+from .squad import squad_f1
+
+
+class BertQuestionAnswerer(FineTuneBase):
+    """Extractive question answering: find the answer span in a context.
+
+    Each row is a (question, context) pair; the answer is a piece of the
+    context. ``fit`` fine-tunes the encoder with a start/end span head (a
+    Hugging Face ``AutoModelForQuestionAnswering``); ``predict`` returns the
+    answer strings, ``predict_spans`` also their character offsets and a
+    score, and ``score`` the SQuAD F1.
+
+    Parameters
+    ----------
+    model : str or estimator, default="sentence-transformers/all-MiniLM-L6-v2"
+        A local folder, a Hugging Face hub id, the name of a bundled model, or
+        a :class:`BertMaskedLM` to start from (a fitted one as it is; an
+        unfitted one is first fitted on the texts passed to ``fit``). The
+        default is bundled with the install and works offline. A folder written
+        by ``save_pretrained`` continues from its weights.
+    max_length : int or None, default=384
+        Maximum tokens per sequence fed to the encoder (a text, a sentence
+        pair, a chunk or a window), special tokens included. None uses the
+        model's limit (at most 512).
+    stride : int, default=128
+        Tokens shared by consecutive windows (chunks) of an input longer than
+        ``max_length``.
+    max_answer_length : int, default=30
+        Longest answer, in tokens, considered at prediction.
+    null_score_threshold : float or None, default=None
+        None always returns the best non-empty span. A number enables "no
+        answer": ``predict`` returns ``""`` for a row whose "no answer" score
+        (the start + end logits of the ``[CLS]`` token) beats its best span's
+        score by more than this threshold (0 is the usual start; tune it on
+        held-out data). Train with empty answers (``""``) for the model to
+        learn when to abstain.
+    batch_size : int, default=16
+        Sequences per training step and per forward pass at inference. Batches
+        are formed from sequences of similar length, so padding stays small.
+    max_epochs : int, default=3
+        Passes over the training data.
+    lr : float, default=5e-5
+        Peak learning rate of AdamW.
+    weight_decay : float, default=0.01
+        AdamW weight decay (not applied to biases and normalisation weights).
+    warmup_ratio : float, default=0.1
+        Fraction of the optimizer steps with a linear warmup; the learning rate
+        then decays linearly to 0 at the end of training.
+    gradient_accumulation_steps : int, default=1
+        Batches whose gradients add up before one optimizer step.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out when ``early_stopping=True``.
+        Classes are stratified where possible; the windows or chunks of one row
+        stay on one side.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, score them after each
+        epoch, stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs and restore the best epoch's weights.
+    n_iter_no_change : int, default=2
+        Patience of early stopping, in epochs.
+    group_by_length : bool, default=True
+        Form each training batch from rows of similar length (less padding,
+        faster epochs); batches are drawn afresh every epoch. False draws plain
+        shuffled batches.
+    max_grad_norm : float or None, default=1.0
+        Clip the norm of the gradients at this value before each optimizer
+        step; None does not clip.
+    freeze_encoder : bool, default=False
+        Train the task head only; the encoder's weights stay as loaded.
+    trainable_layers : int or None, default=None
+        Train only the top ``k`` transformer layers (and the head); None trains
+        all of them.
+    dropout : float, default=0.1
+        Dropout before the task head's output layer, in training. The encoder's
+        own dropout stays as its config says.
+    device : str, default="auto"
+        ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
+        model for inference.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Precision of the forward passes: ``"bfloat16"`` is faster on recent
+        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the new head's initialisation, the batches, dropout and the
+        validation split: an int gives the same model on every fit (on the
+        CPU). The global random generators are left as they were.
+    verbose : int, default=0
+        0 is silent; 1 prints one line per training epoch (losses, validation
+        score, duration) and notes such as newly initialised weights; 2 adds
+        progress bars and transformers' loading reports.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks, appended to the built-in ones; all their events
+        fire, ``on_grad_computed`` included.
+
+    Attributes
+    ----------
+    net_ : BertNet
+        The fitted skorch net; ``net_.module_.hf_model`` is the Hugging Face
+        question-answering model.
+    history_ : skorch.history.History
+        The training history (``net_.history``), with ``valid_f1`` (SQuAD
+        F1 of the held-out questions) under early stopping.
+    tokenizer_ : transformers.PreTrainedTokenizerFast
+        The fast tokenizer.
+    max_length_ : int
+        The window length in use (``max_length`` capped by the model).
+    n_windows_ : int
+        Number of training windows (at least one per question).
+    n_features_in_ : int
+        Always 2 (question, context).
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit``, when ``X`` was a DataFrame.
+
+    See Also
+    --------
+    sklearn_bert.metrics.squad_f1 : The metric of :meth:`score`.
+    sklearn_bert.metrics.exact_match_scorer : The stricter metric, as a scorer.
+    BertTransformer : Embeddings without fine-tuning.
+
+    Notes
+    -----
+    *Answers in ``y``*: answer texts, or character offsets. A text must occur
+    in its context (case-sensitive); when it occurs several times, the
+    **first** occurrence is the one trained on. Offsets are ``(start, end)``
+    pairs with ``end`` exclusive (``context[start:end]`` is the answer): an
+    ``(n, 2)`` integer array, a list of pairs, or a DataFrame with columns
+    ``answer_start`` and ``answer_end`` (or ``answer_start`` and ``text``,
+    SQuAD's own fields). ``""`` (or the offsets ``(-1, -1)``) marks a question
+    without an answer in its context (SQuAD 2.0).
+
+    *Long contexts*: a row becomes windows ``[CLS] question [SEP] part of the
+    context [SEP]`` of ``max_length`` tokens, consecutive parts sharing
+    ``stride`` tokens (at most half of a window's context part; questions
+    longer than half a window are cut, with a warning). In training, a window
+    that does not hold the whole answer is labelled "no answer" (start = end =
+    ``[CLS]``); all such windows are kept, as in Hugging Face's reference SQuAD
+    script: they teach the model to score spans low where the answer is absent,
+    which is what makes spans of different windows comparable. At prediction,
+    the span with the highest start + end logit over all windows of the row
+    wins (start <= end, at most ``max_answer_length`` tokens, context tokens
+    only, found with the tokenizer's ``sequence_ids``). The answer is sliced
+    from the original context with the tokens' character offsets and stripped
+    of surrounding whitespace.
+
+    *Weights*: ``sample_weight`` weights every window of a question.
+
+    *Dropout*: the span layer of most families has no dropout of its own;
+    ``dropout`` is applied to its input in training, as in the other
+    estimators.
+
+    No package ships SQuAD-style data offline; the tests and the example build
+    small templated English QA sets themselves.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_bert import BertQuestionAnswerer
+    >>> X = pd.DataFrame({
+    ...     "question": ["Who founded Acme?", "When was Acme founded?"],
+    ...     "context": ["Acme was founded by Ada Byron in 1901."] * 2,
+    ... })
+    >>> y = ["Ada Byron", "1901"]
+    >>> qa = BertQuestionAnswerer(max_epochs=1, random_state=0).fit(X, y)
+    >>> qa.predict(X).shape
+    (2,)
+    >>> spans = qa.predict_spans(X)
+    >>> list(spans.columns)
+    ['answer', 'start', 'end', 'score']
+    """
+
+    _parameter_constraints: dict = {
+        **FineTuneBase._parameter_constraints,
+        **constraints("stride"),
+        "max_answer_length": [Interval(Integral, 1, None, closed="left")],
+        "null_score_threshold": [Real, None],
+    }
+    _hf_task = "qa"
+
+    def __init__(
+        self,
+        model="sentence-transformers/all-MiniLM-L6-v2",
+        *,
+        max_length=384,
+        stride=128,
+        max_answer_length=30,
+        null_score_threshold=None,
+        batch_size=16,
+        max_epochs=3,
+        lr=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.1,
+        gradient_accumulation_steps=1,
+        validation_fraction=0.1,
+        early_stopping=False,
+        n_iter_no_change=2,
+        group_by_length=True,
+        max_grad_norm=1.0,
+        freeze_encoder=False,
+        trainable_layers=None,
+        dropout=0.1,
+        device="auto",
+        precision="float32",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.model = model
+        self.max_length = max_length
+        self.stride = stride
+        self.max_answer_length = max_answer_length
+        self.null_score_threshold = null_score_threshold
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.group_by_length = group_by_length
+        self.max_grad_norm = max_grad_norm
+        self.freeze_encoder = freeze_encoder
+        self.trainable_layers = trainable_layers
+        self.dropout = dropout
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = False  # rows are (question, context)
+        tags.target_tags.required = True
+        return tags
+
+    # -- fit -----------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fine-tune the encoder and span head on (question, context) rows.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_samples, 2)
+            Questions in the first column, contexts in the second.
+        y : sequence of str, array-like of shape (n_samples, 2) or DataFrame
+            The answers: texts occurring in the contexts (first occurrence
+            used), or character offsets ``(start, end)``, end exclusive (see
+            Notes). ``""`` marks a question without answer.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each question (applied to all of its windows).
+
+        Returns
+        -------
+        self : BertQuestionAnswerer
+            The fitted estimator.
+        """
+        return self._fit_atomically(X, y, sample_weight)
+
+    def _prepare(self, X, y, sample_weight) -> Prepared:
+        from ..._text.inputs import check_sample_weight_length
+
+        rows = self._check_rows(X, reset=True)
+        starts, ends = answer_offsets(y, rows.pairs, rows.index)
+        return Prepared(
+            X,
+            (rows.texts, rows.pairs),
+            targets=(starts, ends),
+            weights=check_sample_weight_length(sample_weight, len(rows)),
+            fitted=self._input_attributes(2, rows.columns),
+        )
+
+    def _training_data(
+        self, prepared: Prepared, tokenizer: Any, model: Any, max_length: int
+    ) -> TrainingData:
+        from ..._engine.data import FeatureDataset
+        from .spans import window_targets
+
+        questions, contexts = prepared.rows
+        starts, ends = prepared.targets
+        windows = self._windows(tokenizer, model, questions, contexts, max_length)
+        targets = window_targets(windows, starts, ends)
+        dataset = FeatureDataset(
+            windows.features, list(targets), prepared.weights[windows.owners]
+        )
+        gold = sliced(contexts, starts, ends)
+
+        def valid_score(outputs: list[np.ndarray], valid: Any) -> float:
+            held_out = windows.subset(valid.ids)
+            spans = self._decode(held_out, outputs, contexts)
+            rows = [r for r, span in enumerate(spans) if span is not None]
+            return squad_f1([gold[r] for r in rows], [spans[r].answer for r in rows])
+
+        return TrainingData(
+            dataset,
+            groups=windows.owners,
+            scorer=valid_score,
+            score_name="valid_f1",
+            fitted={"n_windows_": len(windows)},
+        )
+
+    def _module(self, model: Any, prepared: Prepared):
+        from ..._nn.heads import SpanModule
+        from ..._nn.losses import SpanLoss
+
+        return SpanModule(model, self.dropout), SpanLoss()
+
+    # -- predict -------------------------------------------------------------
+    def predict(self, X):
+        """Answer each question from its context.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_samples, 2)
+            (question, context) rows.
+
+        Returns
+        -------
+        answers : ndarray of shape (n_samples,), dtype object
+            Answer strings, pieces of the contexts (``""`` for "no answer"
+            when ``null_score_threshold`` is set).
+
+        See Also
+        --------
+        predict_spans : Also the answers' offsets and scores.
+        """
+        spans = self._predict_spans(X)[0]
+        answers = np.empty(len(spans), dtype=object)
+        answers[:] = [s.answer for s in spans]
+        return answers
+
+    def predict_spans(self, X):
+        """Return the answers with their character offsets and a score.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_samples, 2)
+            (question, context) rows.
+
+        Returns
+        -------
+        spans : pandas.DataFrame
+            Columns ``answer`` (str), ``start`` and ``end`` (``context[start:
+            end] == answer``; -1 for "no answer") and ``score`` (the model's
+            probability of this answer among all candidate spans and "no
+            answer" candidates of the row's windows). The index is ``X``'s
+            for pandas input.
+
+        See Also
+        --------
+        predict : The answer strings only.
+        """
+        import pandas as pd
+
+        spans, index = self._predict_spans(X)
+        return pd.DataFrame(
+            {
+                "answer": pd.Series([s.answer for s in spans], dtype=object),
+                "start": np.asarray([s.start for s in spans], dtype=np.int64),
+                "end": np.asarray([s.end for s in spans], dtype=np.int64),
+                "score": np.asarray([s.score for s in spans], dtype=np.float64),
+            }
+        ).set_axis(index if index is not None else pd.RangeIndex(len(spans)))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean SQuAD token F1 of the predicted answers.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_samples, 2)
+            (question, context) rows.
+        y : sequence, array-like of shape (n_samples, 2) or DataFrame
+            True answers in any form ``fit`` accepts; texts need not occur in
+            the context here, and a row may hold a list of acceptable answers.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the mean.
+
+        Returns
+        -------
+        f1 : float
+            In [0, 1]; see :func:`sklearn_bert.metrics.squad_f1`.
+
+        See Also
+        --------
+        sklearn_bert.metrics.exact_match_scorer : The exact-match rate, as a
+            scorer.
+        """
+        from .scorers import squad_f1_scorer
+
+        return squad_f1_scorer(self, X, y, sample_weight=sample_weight)
+
+    def save_pretrained(self, path):
+        """Write the fine-tuned model as a standard Hugging Face folder.
+
+        The folder (config, tokenizer, ``model.safetensors``) loads with
+        ``AutoModelForQuestionAnswering.from_pretrained(path)``, and as
+        ``BertQuestionAnswerer(model=path)``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Output folder, created if needed.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The folder written.
+        """
+        from ..._io.loading import save_pretrained
+
+        check_is_fitted(self, "net_")
+        return save_pretrained(
+            self.net_.module_.hf_model, self.tokenizer_, path, verbose=self.verbose
+        )
+
+    # -- helpers -------------------------------------------------------------
+    def _check_rows(self, X: Any, *, reset: bool) -> Any:
+        """``X`` as a ``TextInput`` of (question, context) pairs."""
+        text_input = self._check_text(X, reset=reset)
+        if text_input.pairs is None:
+            raise ValueError(
+                f"{type(self).__name__} needs (question, context) rows: a "
+                "two-column DataFrame or an (n, 2) array, questions first; got "
+                "a single column of texts."
+            )
+        return text_input
+
+    def _windows(self, tokenizer, model, questions, contexts, max_length):
+        from ..._text.tokenize import model_input_names
+        from .spans import make_windows
+
+        windows = make_windows(
+            tokenizer,
+            questions,
+            contexts,
+            max_length=max_length,
+            stride=self.stride,
+            input_names=model_input_names(model),
+        )
+        _warn_questions_truncated(windows.n_questions_truncated, max_length)
+        return windows
+
+    def _predict_spans(self, X: Any) -> tuple[list, Any]:
+        check_is_fitted(self, "net_")
+        rows = self._check_rows(X, reset=False)
+        contexts = rows.pairs
+        windows = self._windows(
+            self.tokenizer_,
+            self.net_.module_.hf_model,
+            rows.texts,
+            contexts,
+            self.max_length_,
+        )
+        outputs: list[Any] = [None] * len(windows)
+        for idx, batch in self._run(windows.features):
+            for row, w in enumerate(idx):
+                outputs[w] = batch[row].numpy()
+        return self._decode(windows, outputs, contexts), rows.index
+
+    def _decode(self, windows: Any, outputs: list[np.ndarray], contexts: list):
+        """The best span of each row from its windows' (padded) logits."""
+        from .spans import decode_spans
+
+        logits = [
+            out[: len(feature["input_ids"])]
+            for out, feature in zip(outputs, windows.features, strict=True)
+        ]
+        return decode_spans(
+            windows,
+            logits,
+            contexts,
+            max_answer_length=self.max_answer_length,
+            null_score_threshold=self.null_score_threshold,
+        )
+
+
+def _warn_questions_truncated(n_truncated: int, max_length: int) -> None:
+    from ..._text.tokenize import user_stacklevel
+
+    if n_truncated:
+        warnings.warn(
+            f"{n_truncated} question(s) are longer than half of max_length="
+            f"{max_length} tokens and were truncated; raise max_length to keep "
+            "them whole.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )

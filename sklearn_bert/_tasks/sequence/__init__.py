@@ -1,0 +1,1 @@
+"""Sequence-level tasks: :class:`BertClassifier` and :class:`BertRegressor`."""

@@ -1,0 +1,360 @@
+"""BertClassifier: a fine-tuned encoder with a classification head."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ..._engine.finetune import Prepared
+from ..._params import constraints
+from .common import SequenceBase
+from .targets import encode_labels, label_config
+
+
+class BertClassifier(ClassifierMixin, SequenceBase):
+    """Fine-tune a BERT-style encoder with a classification head.
+
+    Binary, multi-class and multi-label (a 2-D indicator ``y``) classification
+    of texts or sentence pairs (two columns, encoded as
+    ``[CLS] a [SEP] b [SEP]``). Labels may be strings, integers or booleans:
+    ``classes_`` holds them, ``predict`` returns them, and the columns of
+    ``predict_proba`` follow them.
+
+    Parameters
+    ----------
+    model : str or estimator, default="sentence-transformers/all-MiniLM-L6-v2"
+        A local folder, a Hugging Face hub id, the name of a bundled model, or
+        a :class:`BertMaskedLM` to start from (a fitted one as it is; an
+        unfitted one is first fitted on the texts passed to ``fit``). The
+        default is bundled with the install and works offline. A folder written
+        by ``save_pretrained`` continues from its weights.
+    pooling : {"mean", "cls", "max"}, default="mean"
+        How the token vectors of the encoder's last layer become one vector per
+        text (the vector that is returned, or that a task head reads):
+        ``"mean"`` (their attention-masked mean), ``"cls"`` (the first token's
+        vector, ``[CLS]`` or ``<s>``) or ``"max"`` (their element-wise
+        maximum).
+    max_length : int or None, default=256
+        Maximum tokens per sequence fed to the encoder (a text, a sentence
+        pair, a chunk or a window), special tokens included. None uses the
+        model's limit (at most 512).
+    batch_size : int, default=16
+        Sequences per training step and per forward pass at inference. Batches
+        are formed from sequences of similar length, so padding stays small.
+    max_epochs : int, default=3
+        Passes over the training data.
+    lr : float, default=5e-5
+        Peak learning rate of AdamW.
+    weight_decay : float, default=0.01
+        AdamW weight decay (not applied to biases and normalisation weights).
+    warmup_ratio : float, default=0.1
+        Fraction of the optimizer steps with a linear warmup; the learning rate
+        then decays linearly to 0 at the end of training.
+    gradient_accumulation_steps : int, default=1
+        Batches whose gradients add up before one optimizer step.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out when ``early_stopping=True``.
+        Classes are stratified where possible; the windows or chunks of one row
+        stay on one side.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, score them after each
+        epoch, stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs and restore the best epoch's weights.
+    n_iter_no_change : int, default=2
+        Patience of early stopping, in epochs.
+    group_by_length : bool, default=True
+        Form each training batch from rows of similar length (less padding,
+        faster epochs); batches are drawn afresh every epoch. False draws plain
+        shuffled batches.
+    max_grad_norm : float or None, default=1.0
+        Clip the norm of the gradients at this value before each optimizer
+        step; None does not clip.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, as in ``LogisticRegression``: ``"balanced"``
+        uses ``n_samples / (n_classes * count(class))``; a dict maps labels to
+        weights (missing labels weigh 1). Multiplied into ``sample_weight``
+        (a weight means repetition). Not available for multi-label ``y``.
+    threshold : float, default=0.5
+        Multi-label only: a label is predicted when its probability is at
+        least ``threshold``. Binary and multi-class ``predict`` take the most
+        probable class (use ``TunedThresholdClassifierCV`` to tune a binary
+        threshold).
+    freeze_encoder : bool, default=False
+        Train the task head only; the encoder's weights stay as loaded.
+    trainable_layers : int or None, default=None
+        Train only the top ``k`` transformer layers (and the head); None trains
+        all of them.
+    dropout : float, default=0.1
+        Dropout before the task head's output layer, in training. The encoder's
+        own dropout stays as its config says.
+    device : str, default="auto"
+        ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
+        model for inference.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Precision of the forward passes: ``"bfloat16"`` is faster on recent
+        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the new head's initialisation, the batches, dropout and the
+        validation split: an int gives the same model on every fit (on the
+        CPU). The global random generators are left as they were.
+    verbose : int, default=0
+        0 is silent; 1 prints one line per training epoch (losses, validation
+        score, duration) and notes such as newly initialised weights; 2 adds
+        progress bars and transformers' loading reports.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks, appended to the built-in ones; all their events
+        fire, ``on_grad_computed`` included.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels (sorted), or ``arange(n_labels)`` for multi-label ``y``.
+    net_ : BertNet
+        The fitted skorch net; ``net_.module_`` holds the only copy of the
+        weights.
+    history_ : skorch.history.History
+        The training history (``net_.history``): per epoch ``train_loss``,
+        and with early stopping ``valid_loss`` and ``valid_acc``.
+    tokenizer_ : transformers.PreTrainedTokenizerFast
+        The tokenizer.
+    max_length_ : int
+        The token limit in use.
+    n_features_in_ : int
+        1 for single texts, 2 for sentence pairs.
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit``, when ``X`` was a DataFrame.
+
+    See Also
+    --------
+    BertRegressor : The same model with a regression head.
+    BertTransformer : Frozen (or fine-tuned) embeddings for another estimator.
+
+    Notes
+    -----
+    The model is the encoder, the pooling of ``pooling`` (the same vector
+    :class:`BertTransformer` returns), dropout and one linear layer. Training
+    uses AdamW, a linear warmup and decay computed from the rows passed to
+    ``fit``, batches of rows of similar length drawn afresh each epoch, each
+    padded to its longest row, and gradient clipping. The defaults (mean
+    pooling, 3 epochs, ``lr=5e-5``, batch size 16, ``max_length=256``) were
+    chosen on the fine-food reviews benchmark (see the user guide).
+
+    :meth:`save_pretrained` writes the fine-tuned encoder as a standard
+    Hugging Face folder and the linear head in
+    ``sklearn_bert_head.safetensors``; a new estimator started from that
+    folder with the same pooling restores both.
+
+    Examples
+    --------
+    >>> from sklearn_bert import BertClassifier
+    >>> X = ["a great film", "a dull film", "great acting", "dull plot"]
+    >>> y = ["pos", "neg", "pos", "neg"]
+    >>> clf = BertClassifier(max_epochs=1, random_state=0).fit(X, y)
+    >>> clf.classes_
+    array(['neg', 'pos'], dtype='<U3')
+    >>> clf.predict_proba(["a great plot"]).shape
+    (1, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **SequenceBase._parameter_constraints,
+        **constraints("class_weight"),
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+    }
+    _score_name = "valid_acc"
+
+    def __init__(
+        self,
+        model="sentence-transformers/all-MiniLM-L6-v2",
+        *,
+        pooling="mean",
+        max_length=256,
+        batch_size=16,
+        max_epochs=3,
+        lr=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.1,
+        gradient_accumulation_steps=1,
+        validation_fraction=0.1,
+        early_stopping=False,
+        n_iter_no_change=2,
+        group_by_length=True,
+        max_grad_norm=1.0,
+        class_weight=None,
+        threshold=0.5,
+        freeze_encoder=False,
+        trainable_layers=None,
+        dropout=0.1,
+        device="auto",
+        precision="float32",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.model = model
+        self.pooling = pooling
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.group_by_length = group_by_length
+        self.max_grad_norm = max_grad_norm
+        self.class_weight = class_weight
+        self.threshold = threshold
+        self.freeze_encoder = freeze_encoder
+        self.trainable_layers = trainable_layers
+        self.dropout = dropout
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fine-tune the encoder and the head on labelled texts.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or DataFrame
+            Texts, or sentence pairs as two columns.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels of any type, or a 0/1 indicator matrix for multi-label.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-row weights: a row of weight 2 counts like two copies.
+
+        Returns
+        -------
+        self : BertClassifier
+            The fitted classifier.
+        """
+        return self._fit_atomically(X, y, sample_weight)
+
+    def _prepare(self, X, y, sample_weight) -> Prepared:
+        text_input = self._check_text(X, reset=True)
+        labels = encode_labels(y, len(text_input), self.class_weight, sample_weight)
+        return Prepared(
+            X,
+            text_input,
+            targets=labels.targets,
+            weights=labels.weights,
+            stratify=labels.stratify,
+            load_kwargs={},
+            fitted={
+                **self._input_attributes(text_input.n_columns, text_input.columns),
+                "classes_": labels.classes,
+                "_multilabel_": labels.multilabel,
+            },
+        )
+
+    def _n_outputs(self, prepared: Prepared) -> int:
+        return len(prepared.fitted["classes_"])
+
+    def _criterion(self, prepared: Prepared):
+        from ..._nn.losses import BCEPerRow, CrossEntropyPerRow
+
+        return BCEPerRow() if prepared.fitted["_multilabel_"] else CrossEntropyPerRow()
+
+    def _valid_score(self, outputs, dataset) -> float:
+        logits = np.stack(outputs)
+        targets = np.asarray(dataset.targets)
+        if logits.shape[1] > 1 and targets.ndim == 2:  # multi-label
+            return float(np.mean(np.all((logits > 0) == (targets > 0.5), axis=1)))
+        return float(np.mean(logits.argmax(axis=1) == targets))
+
+    def decision_function(self, X):
+        """Logits of the head.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or DataFrame
+            Texts, or sentence pairs (as in ``fit``).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For binary ``y``, the logit of ``classes_[1]`` minus that of
+            ``classes_[0]`` (positive means ``classes_[1]``); otherwise one
+            logit per class (or per label).
+        """
+        logits = self._raw_outputs(X)
+        if not self._multilabel_ and len(self.classes_) == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or DataFrame
+            Texts, or sentence pairs (as in ``fit``).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``. Rows sum to 1 (softmax), except for
+            multi-label ``y`` where each column is an independent sigmoid.
+        """
+        logits = self._raw_outputs(X).astype(np.float64)
+        if self._multilabel_:
+            return 1.0 / (1.0 + np.exp(-logits))
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predict labels.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or DataFrame
+            Texts, or sentence pairs (as in ``fit``).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_``, or a 0/1 indicator matrix (probability
+            at least ``threshold``) for multi-label ``y``.
+        """
+        proba = self.predict_proba(X)
+        if self._multilabel_:
+            return (proba >= self.threshold).astype(np.int64)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def save_pretrained(self, path):
+        """Write the fine-tuned model as a Hugging Face folder plus its head.
+
+        The config carries ``id2label`` / ``label2id`` from ``classes_`` and
+        the ``problem_type``. The folder can be passed as ``model`` to a new
+        estimator (with the same pooling, the head is restored too).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Folder to write (created if needed).
+
+        Returns
+        -------
+        path : pathlib.Path
+            The folder written.
+        """
+        check_is_fitted(self, "net_")
+        return self._save(path, label_config(self.classes_, self._multilabel_))

@@ -1,0 +1,290 @@
+"""BertRegressor: a fine-tuned encoder with a regression head."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils.validation import check_is_fitted
+
+from ..._engine.finetune import Prepared
+from .common import SequenceBase
+from .targets import standardize
+
+
+class BertRegressor(RegressorMixin, SequenceBase):
+    """Fine-tune a BERT-style encoder with a regression head.
+
+    Predicts one or several numbers per text, or a score per sentence pair
+    (two columns, encoded as ``[CLS] a [SEP] b [SEP]``; for example a
+    similarity score). Targets are standardised for training and predictions
+    mapped back to the original scale.
+
+    Parameters
+    ----------
+    model : str or estimator, default="sentence-transformers/all-MiniLM-L6-v2"
+        A local folder, a Hugging Face hub id, the name of a bundled model, or
+        a :class:`BertMaskedLM` to start from (a fitted one as it is; an
+        unfitted one is first fitted on the texts passed to ``fit``). The
+        default is bundled with the install and works offline. A folder written
+        by ``save_pretrained`` continues from its weights.
+    pooling : {"mean", "cls", "max"}, default="mean"
+        How the token vectors of the encoder's last layer become one vector per
+        text (the vector that is returned, or that a task head reads):
+        ``"mean"`` (their attention-masked mean), ``"cls"`` (the first token's
+        vector, ``[CLS]`` or ``<s>``) or ``"max"`` (their element-wise
+        maximum).
+    max_length : int or None, default=256
+        Maximum tokens per sequence fed to the encoder (a text, a sentence
+        pair, a chunk or a window), special tokens included. None uses the
+        model's limit (at most 512).
+    batch_size : int, default=16
+        Sequences per training step and per forward pass at inference. Batches
+        are formed from sequences of similar length, so padding stays small.
+    max_epochs : int, default=3
+        Passes over the training data.
+    lr : float, default=5e-5
+        Peak learning rate of AdamW.
+    weight_decay : float, default=0.01
+        AdamW weight decay (not applied to biases and normalisation weights).
+    warmup_ratio : float, default=0.1
+        Fraction of the optimizer steps with a linear warmup; the learning rate
+        then decays linearly to 0 at the end of training.
+    gradient_accumulation_steps : int, default=1
+        Batches whose gradients add up before one optimizer step.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out when ``early_stopping=True``.
+        Classes are stratified where possible; the windows or chunks of one row
+        stay on one side.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, score them after each
+        epoch, stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs and restore the best epoch's weights.
+    n_iter_no_change : int, default=2
+        Patience of early stopping, in epochs.
+    group_by_length : bool, default=True
+        Form each training batch from rows of similar length (less padding,
+        faster epochs); batches are drawn afresh every epoch. False draws plain
+        shuffled batches.
+    max_grad_norm : float or None, default=1.0
+        Clip the norm of the gradients at this value before each optimizer
+        step; None does not clip.
+    freeze_encoder : bool, default=False
+        Train the task head only; the encoder's weights stay as loaded.
+    trainable_layers : int or None, default=None
+        Train only the top ``k`` transformer layers (and the head); None trains
+        all of them.
+    dropout : float, default=0.1
+        Dropout before the task head's output layer, in training. The encoder's
+        own dropout stays as its config says.
+    device : str, default="auto"
+        ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
+        model for inference.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Precision of the forward passes: ``"bfloat16"`` is faster on recent
+        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the new head's initialisation, the batches, dropout and the
+        validation split: an int gives the same model on every fit (on the
+        CPU). The global random generators are left as they were.
+    verbose : int, default=0
+        0 is silent; 1 prints one line per training epoch (losses, validation
+        score, duration) and notes such as newly initialised weights; 2 adds
+        progress bars and transformers' loading reports.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks, appended to the built-in ones; all their events
+        fire, ``on_grad_computed`` included.
+
+    Attributes
+    ----------
+    target_mean_ : ndarray of shape (n_outputs,)
+        Mean of each target column in ``fit``.
+    target_scale_ : ndarray of shape (n_outputs,)
+        Standard deviation of each target column (1 where it is 0).
+    n_outputs_ : int
+        Number of targets.
+    net_ : BertNet
+        The fitted skorch net; ``net_.module_`` holds the only copy of the
+        weights.
+    history_ : skorch.history.History
+        The training history (``net_.history``): per epoch ``train_loss``,
+        and with early stopping ``valid_loss`` and ``valid_r2``.
+    tokenizer_ : transformers.PreTrainedTokenizerFast
+        The tokenizer.
+    max_length_ : int
+        The token limit in use.
+    n_features_in_ : int
+        1 for single texts, 2 for sentence pairs.
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit``, when ``X`` was a DataFrame.
+
+    See Also
+    --------
+    BertClassifier : The same model with a classification head.
+
+    Notes
+    -----
+    ``score`` is R² (averaged uniformly over outputs). The loss is the mean
+    squared error of the standardised targets. :meth:`save_pretrained` folds
+    the target scaling into the saved head, so it predicts on the original
+    scale.
+
+    Examples
+    --------
+    >>> from sklearn_bert import BertRegressor
+    >>> X = ["a great film", "a dull film", "great acting", "dull plot"]
+    >>> reg = BertRegressor(max_epochs=1, random_state=0).fit(X, [5, 1, 4, 2])
+    >>> reg.predict(["a great plot"]).shape
+    (1,)
+    """
+
+    _score_name = "valid_r2"
+
+    def __init__(
+        self,
+        model="sentence-transformers/all-MiniLM-L6-v2",
+        *,
+        pooling="mean",
+        max_length=256,
+        batch_size=16,
+        max_epochs=3,
+        lr=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.1,
+        gradient_accumulation_steps=1,
+        validation_fraction=0.1,
+        early_stopping=False,
+        n_iter_no_change=2,
+        group_by_length=True,
+        max_grad_norm=1.0,
+        freeze_encoder=False,
+        trainable_layers=None,
+        dropout=0.1,
+        device="auto",
+        precision="float32",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.model = model
+        self.pooling = pooling
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.group_by_length = group_by_length
+        self.max_grad_norm = max_grad_norm
+        self.freeze_encoder = freeze_encoder
+        self.trainable_layers = trainable_layers
+        self.dropout = dropout
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fine-tune the encoder and the head on numeric targets.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or DataFrame
+            Texts, or sentence pairs as two columns.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Numeric targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-row weights: a row of weight 2 counts like two copies.
+
+        Returns
+        -------
+        self : BertRegressor
+            The fitted regressor.
+        """
+        return self._fit_atomically(X, y, sample_weight)
+
+    def _prepare(self, X, y, sample_weight) -> Prepared:
+        from ..._text.inputs import check_sample_weight_length
+
+        text_input = self._check_text(X, reset=True)
+        Z, mean, scale, ndim = standardize(y, len(text_input))
+        return Prepared(
+            X,
+            text_input,
+            targets=list(Z),
+            weights=check_sample_weight_length(sample_weight, len(text_input)),
+            fitted={
+                **self._input_attributes(text_input.n_columns, text_input.columns),
+                "n_outputs_": Z.shape[1],
+                "target_mean_": mean,
+                "target_scale_": scale,
+                "_y_ndim_": ndim,
+            },
+        )
+
+    def _n_outputs(self, prepared: Prepared) -> int:
+        return prepared.fitted["n_outputs_"]
+
+    def _criterion(self, prepared: Prepared):
+        from ..._nn.losses import MSEPerRow
+
+        return MSEPerRow()
+
+    def _valid_score(self, outputs, dataset) -> float:
+        """Validation R² (on the standardised targets: the same value)."""
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(np.asarray(dataset.targets), np.stack(outputs)))
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or DataFrame
+            Texts, or sentence pairs (as in ``fit``).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            On the scale of ``y`` (1-D when ``y`` was 1-D).
+        """
+        out = self._raw_outputs(X).astype(np.float64)
+        pred = out * self.target_scale_ + self.target_mean_
+        return pred[:, 0] if self._y_ndim_ == 1 else pred
+
+    def save_pretrained(self, path):
+        """Write the fine-tuned model as a Hugging Face folder plus its head.
+
+        The config has ``problem_type="regression"`` and ``num_labels`` equal
+        to ``n_outputs_``; the target scaling is folded into the saved head.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Folder to write (created if needed).
+
+        Returns
+        -------
+        path : pathlib.Path
+            The folder written.
+        """
+        check_is_fitted(self, "net_")
+        return self._save(
+            path,
+            {"num_labels": self.n_outputs_, "problem_type": "regression"},
+            target_mean=self.target_mean_,
+            target_scale=self.target_scale_,
+        )

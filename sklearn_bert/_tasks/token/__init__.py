@@ -1,0 +1,1 @@
+"""Token classification: :class:`BertTokenClassifier` and its word helpers."""

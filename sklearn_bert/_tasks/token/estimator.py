@@ -1,0 +1,505 @@
+"""BertTokenClassifier: one tag per token (named entities, parts of speech)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
+from ..._params import constraints
+from .scoring import SCORINGS, resolve_scoring, tag_score
+from .words import (
+    WordInput,
+    check_tag_input,
+    check_word_input,
+    encode_windows,
+    prepare_word_tokenizer,
+)
+
+
+class BertTokenClassifier(FineTuneBase):
+    """Fine-tune a BERT-style encoder to tag every token (NER, POS tagging).
+
+    ``X`` holds sentences as lists of tokens (words), or as strings split on
+    whitespace; ``y`` holds one tag per token, for example IOB2 entity tags
+    (``"B-PER"``, ``"I-PER"``, ``"O"``) or part-of-speech tags. ``predict``
+    returns exactly one tag per input token, for sentences of any length.
+
+    Parameters
+    ----------
+    model : str or estimator, default="sentence-transformers/all-MiniLM-L6-v2"
+        A local folder, a Hugging Face hub id, the name of a bundled model, or
+        a :class:`BertMaskedLM` to start from (a fitted one as it is; an
+        unfitted one is first fitted on the texts passed to ``fit``). The
+        default is bundled with the install and works offline. A folder written
+        by ``save_pretrained`` continues from its weights.
+    max_length : int or None, default=None
+        Maximum tokens per sequence fed to the encoder (a text, a sentence
+        pair, a chunk or a window), special tokens included. None uses the
+        model's limit (at most 512).
+    stride : int, default=64
+        Tokens shared by consecutive windows (chunks) of an input longer than
+        ``max_length``.
+    scoring : {"auto", "entity_f1", "accuracy"}, default="auto"
+        What :meth:`score` returns: ``"entity_f1"`` is the entity-level
+        micro F1 of ``seqeval`` (entities from IOB-style tags),
+        ``"accuracy"`` the share of tokens tagged correctly. ``"auto"`` uses
+        ``"entity_f1"`` when the fitted tags are an entity scheme (``"O"``
+        and tags starting with ``B-``, ``I-``, ``E-`` or ``S-``) and
+        ``"accuracy"`` otherwise (for example for POS tags).
+    batch_size : int, default=16
+        Sequences per training step and per forward pass at inference. Batches
+        are formed from sequences of similar length, so padding stays small.
+    max_epochs : int, default=3
+        Passes over the training data.
+    lr : float, default=5e-5
+        Peak learning rate of AdamW.
+    weight_decay : float, default=0.01
+        AdamW weight decay (not applied to biases and normalisation weights).
+    warmup_ratio : float, default=0.1
+        Fraction of the optimizer steps with a linear warmup; the learning rate
+        then decays linearly to 0 at the end of training.
+    gradient_accumulation_steps : int, default=1
+        Batches whose gradients add up before one optimizer step.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out when ``early_stopping=True``.
+        Classes are stratified where possible; the windows or chunks of one row
+        stay on one side.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, score them after each
+        epoch, stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs and restore the best epoch's weights.
+    n_iter_no_change : int, default=2
+        Patience of early stopping, in epochs.
+    group_by_length : bool, default=True
+        Form each training batch from rows of similar length (less padding,
+        faster epochs); batches are drawn afresh every epoch. False draws plain
+        shuffled batches.
+    max_grad_norm : float or None, default=1.0
+        Clip the norm of the gradients at this value before each optimizer
+        step; None does not clip.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the tags in the token loss: ``"balanced"`` uses
+        ``n_tokens / (n_tags * count(tag))``; a dict maps tags to weights
+        (missing tags weigh 1). Useful when ``"O"`` dominates.
+    freeze_encoder : bool, default=False
+        Train the task head only; the encoder's weights stay as loaded.
+    trainable_layers : int or None, default=None
+        Train only the top ``k`` transformer layers (and the head); None trains
+        all of them.
+    dropout : float, default=0.1
+        Dropout before the task head's output layer, in training. The encoder's
+        own dropout stays as its config says.
+    device : str, default="auto"
+        ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
+        model for inference.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Precision of the forward passes: ``"bfloat16"`` is faster on recent
+        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the new head's initialisation, the batches, dropout and the
+        validation split: an int gives the same model on every fit (on the
+        CPU). The global random generators are left as they were.
+    verbose : int, default=0
+        0 is silent; 1 prints one line per training epoch (losses, validation
+        score, duration) and notes such as newly initialised weights; 2 adds
+        progress bars and transformers' loading reports.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks, appended to the built-in ones; all their events
+        fire, ``on_grad_computed`` included.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The tags seen in ``fit``, sorted; the columns of
+        :meth:`predict_proba` follow them.
+    net_ : BertNet
+        The fitted skorch net; ``net_.module_.hf_model`` is the Hugging Face
+        ``AutoModelForTokenClassification`` model.
+    history_ : skorch.history.History
+        The training history (``net_.history``), with ``valid_f1`` or
+        ``valid_acc`` under early stopping.
+    tokenizer_ : transformers.PreTrainedTokenizerFast
+        The tokenizer.
+    max_length_ : int
+        The token limit per window in use.
+    n_features_in_ : int
+        Always 1 (one column of sentences).
+    feature_names_in_ : ndarray of str
+        The column name, when ``X`` was a named Series or a DataFrame.
+
+    See Also
+    --------
+    BertClassifier : One label per text instead of one per token.
+
+    Notes
+    -----
+    **Alignment.** Words are tokenized with the fast tokenizer
+    (``is_split_into_words=True``) and matched to their sub-words with
+    ``word_ids()``. The first sub-word of a word carries its tag; the other
+    sub-words are ignored by the loss, and a word's prediction is read at its
+    first sub-word. Byte-level BPE tokenizers (RoBERTa, ModernBERT) are set
+    to add the leading-space marker to every word, as in running text. A
+    word that tokenizes to nothing (an empty string, a lone control or
+    zero-width character) is given the tokenizer's unknown token, so it gets
+    a position and a prediction of its own.
+
+    **Long sentences.** A sentence whose sub-words do not fit in
+    ``max_length`` is split into windows of whole words that do, each
+    window sharing about ``stride`` tokens with the previous one. Each word
+    is trained on and predicted from the one window where it is most central
+    (the most context on its poorer side); logits are not averaged. A single
+    word longer than a whole window keeps only its first sub-words.
+
+    **Loss.** Each window's loss is the mean cross-entropy of the words it
+    owns (each multiplied by its tag's ``class_weight``); windows are
+    weighted by ``sample_weight`` divided by the number of windows of their
+    sentence, so that every sentence counts once. Empty sentences are
+    skipped in training and get ``[]`` from :meth:`predict`. The validation
+    score of early stopping is computed per sentence, from the words each
+    window owns.
+
+    Examples
+    --------
+    >>> from sklearn_bert import BertTokenClassifier
+    >>> X = [["John", "lives", "in", "Paris"], ["Mary", "works", "at", "Acme"]]
+    >>> y = [["B-PER", "O", "O", "B-LOC"], ["B-PER", "O", "O", "B-ORG"]]
+    >>> tagger = BertTokenClassifier(max_epochs=1, random_state=0).fit(X, y)
+    >>> tagger.classes_
+    array(['B-LOC', 'B-ORG', 'B-PER', 'O'], dtype='<U5')
+    >>> [len(tags) for tags in tagger.predict(["Anna visits Rome", []])]
+    [3, 0]
+    """
+
+    _parameter_constraints: dict = {
+        **FineTuneBase._parameter_constraints,
+        **constraints("stride", "class_weight"),
+        "scoring": [StrOptions(set(SCORINGS))],
+    }
+    _hf_task = "token"
+
+    def __init__(
+        self,
+        model="sentence-transformers/all-MiniLM-L6-v2",
+        *,
+        max_length=None,
+        stride=64,
+        scoring="auto",
+        batch_size=16,
+        max_epochs=3,
+        lr=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.1,
+        gradient_accumulation_steps=1,
+        validation_fraction=0.1,
+        early_stopping=False,
+        n_iter_no_change=2,
+        group_by_length=True,
+        max_grad_norm=1.0,
+        class_weight=None,
+        freeze_encoder=False,
+        trainable_layers=None,
+        dropout=0.1,
+        device="auto",
+        precision="float32",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.model = model
+        self.max_length = max_length
+        self.stride = stride
+        self.scoring = scoring
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.group_by_length = group_by_length
+        self.max_grad_norm = max_grad_norm
+        self.class_weight = class_weight
+        self.freeze_encoder = freeze_encoder
+        self.trainable_layers = trainable_layers
+        self.dropout = dropout
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = False
+        return tags
+
+    # -- fit -----------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fine-tune the encoder and the classification layer on tagged sentences.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or one-column DataFrame
+            One sentence per row: a list of token strings, or a string split
+            on whitespace. Empty sentences are allowed (and skipped).
+        y : list, ndarray or Series
+            One list of tags per sentence, with exactly one tag per token
+            (strings such as IOB2 tags, or integers). A string row is split
+            on whitespace.
+        sample_weight : array-like of shape (n_sentences,), default=None
+            Per-sentence weights: a sentence of weight 2 counts like two
+            copies.
+
+        Returns
+        -------
+        self : BertTokenClassifier
+            The fitted tagger.
+        """
+        return self._fit_atomically(X, y, sample_weight)
+
+    def _prepare(self, X, y, sample_weight) -> Prepared:
+        from ..._text.inputs import check_sample_weight_length
+
+        word_input = check_word_input(X)
+        tags = check_tag_input(y, word_input)
+        weights = check_sample_weight_length(sample_weight, len(word_input))
+        flat = [t for row in tags for t in row]
+        if not flat:
+            raise ValueError("y holds no tags: every sentence in X is empty.")
+        classes = np.unique(np.asarray(flat))
+        if len(classes) < 2:
+            raise ValueError(
+                "BertTokenClassifier needs at least 2 distinct tags in y; got only "
+                f"{classes.tolist()}."
+            )
+        position = {tag: i for i, tag in enumerate(classes.tolist())}
+        labels = [
+            np.asarray([position[t] for t in row], dtype=np.int64) for row in tags
+        ]
+        names = [str(c) for c in classes]
+        return Prepared(
+            X,
+            word_input,
+            targets=labels,
+            weights=weights,
+            load_kwargs={
+                "num_labels": len(names),
+                "id2label": dict(enumerate(names)),
+                "label2id": {n: i for i, n in enumerate(names)},
+                "ignore_mismatched_sizes": True,
+            },
+            fitted={
+                **self._input_attributes(1, word_input.columns),
+                "classes_": classes,
+            },
+        )
+
+    def _load(self, prepared: Prepared):
+        tokenizer, model = super()._load(prepared)
+        prepare_word_tokenizer(tokenizer)
+        return tokenizer, model
+
+    def _training_data(
+        self, prepared: Prepared, tokenizer: Any, model: Any, max_length: int
+    ) -> TrainingData:
+        from ..._engine.data import FeatureDataset
+        from ..._nn.losses import IGNORE_INDEX
+
+        word_input, labels = prepared.rows, prepared.targets
+        windows = self._windows(tokenizer, model, word_input.sentences, max_length)
+        per_sentence = np.bincount(windows.sentence, minlength=len(word_input))
+        weights = prepared.weights[windows.sentence] / per_sentence[windows.sentence]
+        weights[[len(w) == 0 for w in windows.words]] = 0.0
+        dataset = FeatureDataset(
+            windows.features, windows.targets(labels, IGNORE_INDEX), weights
+        )
+        classes = prepared.fitted["classes_"]
+        scoring = resolve_scoring(self.scoring, classes.tolist())
+
+        def valid_score(outputs: list[np.ndarray], valid: Any) -> float:
+            rows = valid.ids
+            logits = _word_logits(windows.subset(rows), outputs, labels)
+            sentences = np.unique(windows.sentence[rows])
+            y_true = [classes[labels[s]].tolist() for s in sentences]
+            y_pred = [classes[logits[s].argmax(axis=1)].tolist() for s in sentences]
+            return tag_score(y_true, y_pred, scoring)
+
+        return TrainingData(
+            dataset,
+            groups=windows.sentence,
+            scorer=valid_score,
+            score_name="valid_f1" if scoring == "entity_f1" else "valid_acc",
+        )
+
+    def _module(self, model: Any, prepared: Prepared):
+        from ..._nn.heads import TokenModule
+        from ..._nn.losses import TokenLoss
+
+        tag_weights = None
+        if self.class_weight is not None:
+            from sklearn.utils.class_weight import compute_class_weight
+
+            classes = prepared.fitted["classes_"]
+            flat = np.concatenate(prepared.targets)
+            tag_weights = compute_class_weight(
+                self.class_weight, classes=classes, y=classes[flat]
+            ).tolist()
+        return TokenModule(model, self.dropout), TokenLoss(tag_weights)
+
+    def _windows(self, tokenizer, model, sentences, max_length):
+        from ..._text.tokenize import model_input_names
+
+        return encode_windows(
+            tokenizer,
+            sentences,
+            max_length=max_length,
+            stride=self.stride,
+            with_token_type_ids="token_type_ids" in model_input_names(model)
+            and "token_type_ids" in tokenizer.model_input_names,
+        )
+
+    # -- inference ------------------------------------------------------------
+    def _check_words(self, X: Any) -> WordInput:
+        check_is_fitted(self, "net_")
+        return check_word_input(X)
+
+    def _predict_logits(self, sentences: list[list[str]]) -> list[np.ndarray]:
+        """Logits of every word, one ``(n_words, n_classes)`` array per sentence."""
+        position: dict[tuple[str, ...], int] = {}
+        inverse = [position.setdefault(tuple(s), len(position)) for s in sentences]
+        unique = [list(s) for s in position]
+        windows = self._windows(
+            self.tokenizer_, self.net_.module_.hf_model, unique, self.max_length_
+        )
+        outputs: list[Any] = [None] * len(windows.features)
+        for idx, batch in self._run(windows.features):
+            for row, w in enumerate(idx):
+                outputs[w] = batch[row].numpy()
+        logits = _word_logits(windows, outputs, unique, n_classes=len(self.classes_))
+        return [logits[i] for i in inverse]
+
+    def predict_proba(self, X):
+        """Tag probabilities of every token.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or one-column DataFrame
+            Sentences, as in ``fit``.
+
+        Returns
+        -------
+        proba : list of ndarray
+            One array of shape ``(n_tokens, n_classes)`` per sentence; columns
+            follow ``classes_`` and rows sum to 1.
+        """
+        out = []
+        for logits in self._predict_logits(self._check_words(X).sentences):
+            z = logits.astype(np.float64)
+            z -= z.max(axis=1, keepdims=True) if len(z) else 0.0
+            p = np.exp(z)
+            out.append(p / p.sum(axis=1, keepdims=True))
+        return out
+
+    def predict(self, X):
+        """Predict one tag per token.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or one-column DataFrame
+            Sentences, as in ``fit``.
+
+        Returns
+        -------
+        tags : list of list
+            One list per sentence, with exactly one tag (from ``classes_``)
+            per input token; ``[]`` for an empty sentence.
+        """
+        return [
+            self.classes_[logits.argmax(axis=1)].tolist()
+            for logits in self._predict_logits(self._check_words(X).sentences)
+        ]
+
+    def score(self, X, y):
+        """Entity-level micro F1 (or token accuracy) on tagged sentences.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or one-column DataFrame
+            Sentences, as in ``fit``.
+        y : list, ndarray or Series
+            The true tags, one list per sentence.
+
+        Returns
+        -------
+        score : float
+            As chosen by ``scoring``: ``seqeval``'s entity-level micro F1
+            (default mode, as the CoNLL evaluation script) or the share of
+            tokens tagged correctly.
+        """
+        word_input = self._check_words(X)
+        y_true = check_tag_input(y, word_input)
+        y_pred = self.predict(word_input.sentences)
+        return tag_score(
+            y_true, y_pred, resolve_scoring(self.scoring, self.classes_.tolist())
+        )
+
+    def save_pretrained(self, path):
+        """Write the fine-tuned model as a standard Hugging Face folder.
+
+        The config carries ``id2label`` / ``label2id`` from ``classes_``; the
+        folder loads with
+        ``transformers.AutoModelForTokenClassification.from_pretrained`` and
+        can be passed as ``model`` to a new estimator.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Folder to write (created if needed).
+
+        Returns
+        -------
+        path : pathlib.Path
+            The folder written.
+        """
+        from ..._io.loading import save_pretrained
+
+        check_is_fitted(self, "net_")
+        return save_pretrained(
+            self.net_.module_.hf_model, self.tokenizer_, path, verbose=self.verbose
+        )
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if getattr(self, "tokenizer_", None) is not None:
+            prepare_word_tokenizer(self.tokenizer_)
+
+
+def _word_logits(
+    windows: Any,
+    outputs: list[np.ndarray],
+    sentences: list[Any],
+    n_classes: int | None = None,
+) -> list[np.ndarray]:
+    """Per-sentence word logits from per-window token logits.
+
+    Each word's logits are read at its first sub-word in the window that owns
+    it. ``sentences`` gives each sentence's number of words (their lengths).
+    """
+    if n_classes is None:
+        n_classes = outputs[0].shape[-1] if outputs else 0
+    logits = [np.zeros((len(s), n_classes), dtype=np.float32) for s in sentences]
+    for w, window_logits in enumerate(outputs):
+        s = windows.sentence[w]
+        logits[s][windows.words[w]] = window_logits[windows.positions[w]]
+    return logits

@@ -1,0 +1,335 @@
+"""BertTransformer: text to contextual embeddings, as a scikit-learn transformer."""
+
+from __future__ import annotations
+
+from sklearn.base import TransformerMixin, _fit_context
+from sklearn.utils.validation import check_is_fitted
+
+from .._engine.base import BertBase, EmbeddingNamesMixin
+from .._params import constraints
+
+
+class BertTransformer(EmbeddingNamesMixin, TransformerMixin, BertBase):
+    """Contextual sentence embeddings from a BERT-style encoder.
+
+    A drop-in text featurizer: each text (or sentence pair) becomes one
+    fixed-size vector, pooled from the encoder's last hidden states. Use it
+    like ``TfidfVectorizer`` in a ``Pipeline`` or ``ColumnTransformer``.
+
+    Parameters
+    ----------
+    model : str or estimator, default="sentence-transformers/all-MiniLM-L6-v2"
+        A local folder, a Hugging Face hub id, the name of a bundled model, or
+        a :class:`BertMaskedLM` to start from (a fitted one as it is; an
+        unfitted one is first fitted on the texts passed to ``fit``). The
+        default is bundled with the install and works offline. A folder written
+        by ``save_pretrained`` continues from its weights.
+    pooling : {"mean", "cls", "max"}, default="mean"
+        How the token vectors of the encoder's last layer become one vector per
+        text (the vector that is returned, or that a task head reads):
+        ``"mean"`` (their attention-masked mean), ``"cls"`` (the first token's
+        vector, ``[CLS]`` or ``<s>``) or ``"max"`` (their element-wise
+        maximum).
+    max_length : int or None, default=None
+        Maximum tokens per sequence fed to the encoder (a text, a sentence
+        pair, a chunk or a window), special tokens included. None uses the
+        model's limit (at most 512).
+    long_text : {"truncate", "chunk"}, default="truncate"
+        What to do with texts longer than ``max_length``: cut them (a
+        ``UserWarning`` says how many were cut), or split them into
+        overlapping chunks of ``max_length`` tokens and pool the chunk
+        embeddings (token-weighted mean, or maximum for ``pooling="max"``).
+        For sentence pairs only the second text is chunked.
+    stride : int, default=32
+        Tokens shared by consecutive windows (chunks) of an input longer than
+        ``max_length``.
+    normalize : bool, default=False
+        Scale each embedding to unit L2 norm (cosine similarity becomes a dot
+        product).
+    batch_size : int, default=32
+        Sequences per training step and per forward pass at inference. Batches
+        are formed from sequences of similar length, so padding stays small.
+    device : str, default="auto"
+        ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
+        model for inference.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Precision of the forward passes: ``"bfloat16"`` is faster on recent
+        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
+    verbose : int, default=0
+        0 is silent; 1 prints one line per training epoch (losses, validation
+        score, duration) and notes such as newly initialised weights; 2 adds
+        progress bars and transformers' loading reports.
+    fine_tune : bool, default=False
+        When True, ``fit(X, y)`` first fine-tunes the encoder on ``y`` with a
+        :class:`BertClassifier` (class labels) or :class:`BertRegressor`
+        (numeric targets), as ``sklearn.utils.multiclass.type_of_target``
+        tells, with the same ``pooling`` and ``max_length`` that
+        ``transform`` uses; ``transform`` then returns the adapted
+        embeddings. Off by default: ``fit`` then only loads the model and
+        ignores ``y``.
+    max_epochs : int, default=3
+        Passes over the training data.
+    lr : float, default=5e-5
+        Peak learning rate of AdamW.
+    weight_decay : float, default=0.01
+        AdamW weight decay (not applied to biases and normalisation weights).
+    warmup_ratio : float, default=0.1
+        Fraction of the optimizer steps with a linear warmup; the learning rate
+        then decays linearly to 0 at the end of training.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out when ``early_stopping=True``.
+        Classes are stratified where possible; the windows or chunks of one row
+        stay on one side.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, score them after each
+        epoch, stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs and restore the best epoch's weights.
+    n_iter_no_change : int, default=2
+        Patience of early stopping, in epochs.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes when fine-tuning on class labels, as in
+        :class:`BertClassifier`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the new head's initialisation, the batches, dropout and the
+        validation split: an int gives the same model on every fit (on the
+        CPU). The global random generators are left as they were.
+
+    Attributes
+    ----------
+    model_ : transformers.PreTrainedModel
+        The loaded (or fine-tuned) encoder, in evaluation mode.
+    tokenizer_ : transformers.PreTrainedTokenizerFast
+        Its fast tokenizer.
+    max_length_ : int
+        The token limit in use.
+    n_features_in_ : int
+        1 for single texts, 2 for sentence pairs.
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit``, when ``X`` was a DataFrame.
+    n_features_out_ : int
+        Embedding size (the encoder's hidden size).
+    history_ : skorch.history.History
+        The fine-tuning history (epochs, losses); only after a fit with
+        ``fine_tune=True``.
+
+    See Also
+    --------
+    BertClassifier : Fine-tunes the encoder on labels.
+
+    Notes
+    -----
+    Encoding sorts texts by token length, pads each batch to its longest
+    member, runs without gradients, restores the input order, and encodes each
+    distinct text once. ``fit`` only loads the model: it does not train,
+    unless ``fine_tune=True``. Fine-tuning trains a linear head on the pooled
+    vector, keeps the adapted encoder and drops the head; ``sample_weight``
+    (routed to ``fit`` as in any estimator) weights its rows. Its other
+    training settings are :class:`BertClassifier`'s defaults (batches grouped
+    by length, gradient clipping at 1.0, dropout 0.1 before the head, the
+    whole encoder trained); fine-tune a :class:`BertClassifier` directly to
+    change them.
+
+    Examples
+    --------
+    >>> from sklearn_bert import BertTransformer
+    >>> emb = BertTransformer().fit_transform(["a good film", "a dull film"])
+    >>> emb.shape
+    (2, 384)
+
+    Fine-tuned on labels first (opt-in):
+
+    >>> ft = BertTransformer(fine_tune=True, max_epochs=1, random_state=0)
+    >>> ft.fit_transform(["a good film", "a dull film"], ["pos", "neg"]).shape
+    (2, 384)
+    """
+
+    _parameter_constraints: dict = {
+        **BertBase._parameter_constraints,
+        **constraints(
+            "pooling",
+            "long_text",
+            "stride",
+            "max_epochs",
+            "lr",
+            "weight_decay",
+            "warmup_ratio",
+            "validation_fraction",
+            "early_stopping",
+            "n_iter_no_change",
+            "class_weight",
+            "random_state",
+        ),
+        "normalize": ["boolean"],
+        "fine_tune": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        model="sentence-transformers/all-MiniLM-L6-v2",
+        *,
+        pooling="mean",
+        max_length=None,
+        long_text="truncate",
+        stride=32,
+        normalize=False,
+        batch_size=32,
+        device="auto",
+        precision="float32",
+        verbose=0,
+        fine_tune=False,
+        max_epochs=3,
+        lr=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.1,
+        validation_fraction=0.1,
+        early_stopping=False,
+        n_iter_no_change=2,
+        class_weight=None,
+        random_state=None,
+    ):
+        self.model = model
+        self.pooling = pooling
+        self.max_length = max_length
+        self.long_text = long_text
+        self.stride = stride
+        self.normalize = normalize
+        self.batch_size = batch_size
+        self.device = device
+        self.precision = precision
+        self.verbose = verbose
+        self.fine_tune = fine_tune
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Load the encoder (fine-tuning it on ``y`` if ``fine_tune=True``).
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or DataFrame
+            Texts, or sentence pairs as two columns.
+        y : array-like or None, default=None
+            Labels or numeric targets to fine-tune on when
+            ``fine_tune=True`` (required then); ignored otherwise.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of fine-tuning; ignored without ``fine_tune``.
+
+        Returns
+        -------
+        self : BertTransformer
+            The fitted transformer.
+        """
+        return self._fit_atomically(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight) -> None:
+        from .._text.tokenize import effective_max_length
+
+        text_input = self._check_text(X, reset=True)
+        self._resolved_device()  # an unavailable device fails here, not later
+        fitted = self._input_attributes(text_input.n_columns, text_input.columns)
+        if self.fine_tune:
+            estimator = self._fine_tuned(X, y, sample_weight)
+            tokenizer = estimator.tokenizer_
+            model = estimator.net_.module_.hf_model
+            fitted["history_"] = estimator.history_
+        else:
+            tokenizer, model = self._load_pretrained("base", X)
+        model.eval()
+        fitted.update(
+            tokenizer_=tokenizer,
+            model_=model,
+            max_length_=effective_max_length(tokenizer, model.config, self.max_length),
+            n_features_out_=int(model.config.hidden_size),
+        )
+        for name, value in fitted.items():
+            setattr(self, name, value)
+
+    def _fine_tuned(self, X, y, sample_weight):
+        """A classifier or regressor fine-tuned on ``y`` with this one's settings."""
+        from sklearn.utils.multiclass import type_of_target
+
+        from .sequence.classifier import BertClassifier
+        from .sequence.regressor import BertRegressor
+
+        if y is None:
+            raise ValueError(
+                "fine_tune=True needs targets: call fit(X, y), or set "
+                "fine_tune=False for frozen embeddings."
+            )
+        target_type = type_of_target(y, input_name="y")
+        regression = target_type in ("continuous", "continuous-multioutput")
+        settings = {
+            name: getattr(self, name)
+            for name in (
+                "model",
+                "pooling",
+                "max_length",
+                "batch_size",
+                "max_epochs",
+                "lr",
+                "weight_decay",
+                "warmup_ratio",
+                "validation_fraction",
+                "early_stopping",
+                "n_iter_no_change",
+                "device",
+                "precision",
+                "random_state",
+                "verbose",
+            )
+        }
+        if regression:
+            if self.class_weight is not None:
+                raise ValueError(
+                    "class_weight applies to class labels, but y holds continuous "
+                    "targets; remove class_weight."
+                )
+            estimator = BertRegressor(**settings)
+        else:
+            estimator = BertClassifier(**settings, class_weight=self.class_weight)
+        return estimator.fit(X, y, sample_weight=sample_weight)
+
+    def transform(self, X):
+        """Encode texts into embeddings.
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or DataFrame
+            Texts, or sentence pairs (as in ``fit``).
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
+        """
+        from .._engine.inference import embed
+        from .._text.tokenize import model_input_names
+
+        check_is_fitted(self, "model_")
+        text_input = self._check_text(X, reset=False)
+        model = self.model_
+        device = self._place(model)
+        return embed(
+            lambda batch: model(**batch).last_hidden_state,
+            self.tokenizer_,
+            text_input,
+            max_length=self.max_length_,
+            pooling=self.pooling,
+            batch_size=self.batch_size,
+            device=device,
+            precision=self.precision,
+            long_text=self.long_text,
+            stride=self.stride,
+            normalize=self.normalize,
+            input_names=model_input_names(model),
+            progress=self.verbose >= 2,
+        )
