@@ -149,15 +149,47 @@ class BertBase(BaseEstimator):
                 module.to(device)
         return torch.device(device)
 
+    def _run_model(
+        self,
+        module: Any,
+        features: list[dict[str, Any]],
+        *,
+        forward: Any = None,
+        collate: Any = None,
+        desc: str = "Predicting",
+    ):
+        """``forward`` (default: ``module`` itself) over ``features`` with this
+        estimator's batch size, device and precision (see
+        :func:`~._engine.inference.run_batches`)."""
+        from .._text.tokenize import pad_token_id
+        from .inference import run_batches
+
+        device = self._place(module)
+        module.eval()
+        return run_batches(
+            forward or (lambda batch: module(**batch)),
+            features,
+            batch_size=self.batch_size,
+            device=device,
+            precision=self.precision,
+            pad_token_id=pad_token_id(self.tokenizer_),
+            collate=collate,
+            progress=self.verbose >= 2,
+            desc=desc,
+        )
+
     # -- pickling ----------------------------------------------------------
     # ``tokenizer_`` and ``model_`` (a Hugging Face model) are stored as an
     # in-memory Hugging Face folder: safetensors on the CPU, no absolute
     # paths, loadable on a machine without the GPU they were trained on.
-    # A ``net_`` pickles itself as plain data (see ``_engine.net.BertNet``).
+    # A ``net_`` pickles itself as plain data (see ``_engine.net.BertNet``),
+    # and ``history_`` as plain rows.
     def __getstate__(self):
         # A copy: on Python 3.11+ ``object.__getstate__`` returns the live
         # ``__dict__``, and popping from it would strip the fitted estimator.
         state = dict(super().__getstate__())
+        if "history_" in state:  # skorch's History as plain rows
+            state["history_"] = [dict(row) for row in state["history_"]]
         tokenizer = state.pop("tokenizer_", None)
         model = state.pop("model_", None)
         if tokenizer is not None or model is not None:
@@ -172,6 +204,14 @@ class BertBase(BaseEstimator):
     def __setstate__(self, state):
         files = state.pop("_pretrained_files", None)
         super().__setstate__(state)
+        if "history_" in state:
+            net = self.__dict__.get("net_")
+            if net is not None:
+                self.history_ = net.history
+            else:
+                from skorch.history import History
+
+                self.history_ = History(state["history_"])
         if files is not None:
             from .._io.loading import load_dumped, portable_name
 
@@ -241,11 +281,10 @@ def adaptation_texts(X: Any) -> list[str]:
     return text_input.texts + (text_input.pairs or [])
 
 
-class EmbeddingNamesMixin:
-    """``get_feature_names_out`` for estimators that output embeddings.
-
-    Needs ``n_features_out_`` (and uses ``feature_names_in_`` when set).
-    """
+class EmbeddingMixin:
+    """What estimators that output embeddings share: ``get_feature_names_out``
+    (needs ``n_features_out_``, uses ``feature_names_in_`` when set) and the
+    encoding of texts with a Hugging Face encoder."""
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: ``<input column>_<i>``, or ``<class name>_<i>``.
@@ -268,4 +307,30 @@ class EmbeddingNamesMixin:
             prefix = type(self).__name__.lower()
         return np.asarray(
             [f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object
+        )
+
+    def _embed(self, X: Any, model: Any, encoder: Any, *, long_text: str):
+        """Pooled embeddings of ``X`` from ``encoder`` (the base model of
+        ``model``, which is placed on the device)."""
+        from .._text.tokenize import model_input_names
+        from .inference import embed
+
+        text_input = self._check_text(X, reset=False)
+        device = self._place(model)
+        model.eval()
+        return embed(
+            lambda batch: encoder(**batch)[0],
+            self.tokenizer_,
+            text_input,
+            max_length=self.max_length_,
+            pooling=self.pooling,
+            batch_size=self.batch_size,
+            device=device,
+            precision=self.precision,
+            # pairs are only chunked along their second text
+            long_text=long_text,
+            stride=self.stride,
+            normalize=getattr(self, "normalize", False),
+            input_names=model_input_names(encoder),
+            progress=self.verbose >= 2,
         )

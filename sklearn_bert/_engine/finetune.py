@@ -18,7 +18,7 @@ sets the fitted attributes last, on an unfitted twin (see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,31 +196,7 @@ class FineTuneBase(BertBase):
         return {"net_": net, "history_": net.history}
 
     # -- inference -----------------------------------------------------------
-    def _run(
-        self,
-        features: list[dict[str, Any]],
-        *,
-        forward: Callable[[dict[str, Any]], Any] | None = None,
-        collate: Callable | None = None,
-        desc: str = "Predicting",
-    ) -> Iterator[tuple[np.ndarray, Any]]:
-        """The trained module's outputs on ``features`` (see
-        :func:`~._engine.inference.run_batches`)."""
-        from .._text.tokenize import pad_token_id
-        from .inference import run_batches
-
+    def _run(self, features: list[dict[str, Any]], **kwargs: Any):
+        """The trained module's outputs on ``features`` (see ``_run_model``)."""
         check_is_fitted(self, "net_")
-        module = self.net_.module_
-        device = self._place(module)
-        module.eval()
-        return run_batches(
-            forward or (lambda batch: module(**batch)),
-            features,
-            batch_size=self.batch_size,
-            device=device,
-            precision=self.precision,
-            pad_token_id=pad_token_id(self.tokenizer_),
-            collate=collate,
-            progress=self.verbose >= 2,
-            desc=desc,
-        )
+        return self._run_model(self.net_.module_, features, **kwargs)

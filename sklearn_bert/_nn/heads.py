@@ -124,7 +124,20 @@ class PooledHeadModule(TaskModule):
         return self.head(self.dropout(pooled.to(self.head.weight.dtype)))
 
 
-class TokenModule(TaskModule):
+class FamilyHeadModule(TaskModule):
+    """A task model of the family (its own head) with our ``dropout``."""
+
+    def __init__(self, hf_model: nn.Module, dropout: float):
+        super().__init__()
+        self.hf_model = hf_model
+        self.dropout = float(dropout)
+        set_head_dropout(self.head_modules(), self.output_layer(), self.dropout)
+
+    def spec(self) -> dict[str, Any]:
+        return {"dropout": self.dropout}
+
+
+class TokenModule(FamilyHeadModule):
     """A token classification model returning its logits ``(batch, tokens, k)``.
 
     Parameters
@@ -137,21 +150,12 @@ class TokenModule(TaskModule):
 
     hf_task = "token"
 
-    def __init__(self, hf_model: nn.Module, dropout: float):
-        super().__init__()
-        self.hf_model = hf_model
-        self.dropout = float(dropout)
-        set_head_dropout(self.head_modules(), self.output_layer(), self.dropout)
-
-    def spec(self) -> dict[str, Any]:
-        return {"dropout": self.dropout}
-
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         inputs = self._inputs(input_ids, attention_mask, token_type_ids)
         return self.hf_model(**inputs).logits
 
 
-class SpanModule(TaskModule):
+class SpanModule(FamilyHeadModule):
     """A question-answering model returning ``(batch, tokens, 2)`` logits.
 
     ``[..., 0]`` are the start and ``[..., 1]`` the end logits; padding
@@ -166,15 +170,6 @@ class SpanModule(TaskModule):
     """
 
     hf_task = "qa"
-
-    def __init__(self, hf_model: nn.Module, dropout: float):
-        super().__init__()
-        self.hf_model = hf_model
-        self.dropout = float(dropout)
-        set_head_dropout(self.head_modules(), self.output_layer(), self.dropout)
-
-    def spec(self) -> dict[str, Any]:
-        return {"dropout": self.dropout}
 
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         out = self.hf_model(**self._inputs(input_ids, attention_mask, token_type_ids))

@@ -5,11 +5,23 @@ from __future__ import annotations
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from .._engine.base import BertBase, EmbeddingNamesMixin
+from .._engine.base import BertBase, EmbeddingMixin
 from .._params import constraints
 
+#: The training parameters BertTransformer passes on when it fine-tunes.
+_FINE_TUNING = (
+    "max_epochs",
+    "lr",
+    "weight_decay",
+    "warmup_ratio",
+    "validation_fraction",
+    "early_stopping",
+    "n_iter_no_change",
+    "random_state",
+)
 
-class BertTransformer(EmbeddingNamesMixin, TransformerMixin, BertBase):
+
+class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
     """Contextual sentence embeddings from a BERT-style encoder.
 
     A drop-in text featurizer: each text (or sentence pair) becomes one
@@ -147,20 +159,8 @@ class BertTransformer(EmbeddingNamesMixin, TransformerMixin, BertBase):
 
     _parameter_constraints: dict = {
         **BertBase._parameter_constraints,
-        **constraints(
-            "pooling",
-            "long_text",
-            "stride",
-            "max_epochs",
-            "lr",
-            "weight_decay",
-            "warmup_ratio",
-            "validation_fraction",
-            "early_stopping",
-            "n_iter_no_change",
-            "class_weight",
-            "random_state",
-        ),
+        **constraints("pooling", "long_text", "stride", "class_weight"),
+        **constraints(*_FINE_TUNING),
         "normalize": ["boolean"],
         "fine_tune": ["boolean"],
     }
@@ -268,25 +268,9 @@ class BertTransformer(EmbeddingNamesMixin, TransformerMixin, BertBase):
             )
         target_type = type_of_target(y, input_name="y")
         regression = target_type in ("continuous", "continuous-multioutput")
+        shared = ("model", "pooling", "max_length", "batch_size", "device", "verbose")
         settings = {
-            name: getattr(self, name)
-            for name in (
-                "model",
-                "pooling",
-                "max_length",
-                "batch_size",
-                "max_epochs",
-                "lr",
-                "weight_decay",
-                "warmup_ratio",
-                "validation_fraction",
-                "early_stopping",
-                "n_iter_no_change",
-                "device",
-                "precision",
-                "random_state",
-                "verbose",
-            )
+            name: getattr(self, name) for name in (*shared, "precision", *_FINE_TUNING)
         }
         if regression:
             if self.class_weight is not None:
@@ -311,25 +295,5 @@ class BertTransformer(EmbeddingNamesMixin, TransformerMixin, BertBase):
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
-        from .._engine.inference import embed
-        from .._text.tokenize import model_input_names
-
         check_is_fitted(self, "model_")
-        text_input = self._check_text(X, reset=False)
-        model = self.model_
-        device = self._place(model)
-        return embed(
-            lambda batch: model(**batch).last_hidden_state,
-            self.tokenizer_,
-            text_input,
-            max_length=self.max_length_,
-            pooling=self.pooling,
-            batch_size=self.batch_size,
-            device=device,
-            precision=self.precision,
-            long_text=self.long_text,
-            stride=self.stride,
-            normalize=self.normalize,
-            input_names=model_input_names(model),
-            progress=self.verbose >= 2,
-        )
+        return self._embed(X, self.model_, self.model_, long_text=self.long_text)

@@ -10,7 +10,7 @@ from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ..._engine.base import EmbeddingNamesMixin
+from ..._engine.base import EmbeddingMixin
 from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
 from ..._params import constraints
 
@@ -18,7 +18,7 @@ from ..._params import constraints
 _MASK_PLACEHOLDER = "[MASK]"
 
 
-class BertMaskedLM(EmbeddingNamesMixin, TransformerMixin, FineTuneBase):
+class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     """Masked-language-model training of a BERT-style encoder on your texts.
 
     Domain-adaptive pretraining: ``fit`` continues the masked-LM objective of
@@ -355,20 +355,8 @@ class BertMaskedLM(EmbeddingNamesMixin, TransformerMixin, FineTuneBase):
     # -- evaluation --------------------------------------------------------
     def _forward_rows(self, features, forward, collate):
         """``forward`` over ``features`` with the adapted model (one loop)."""
-        from ..._engine.inference import run_batches
-
         check_is_fitted(self, "model_")
-        device = self._place(self.model_)
-        self.model_.eval()
-        return run_batches(
-            forward,
-            features,
-            batch_size=self.batch_size,
-            device=device,
-            precision=self.precision,
-            collate=collate,
-            progress=self.verbose >= 2,
-        )
+        return self._run_model(self.model_, features, forward=forward, collate=collate)
 
     def score(self, X, y=None):
         """Negative mean masked-token cross-entropy on held-out texts.
@@ -505,28 +493,14 @@ class BertMaskedLM(EmbeddingNamesMixin, TransformerMixin, FineTuneBase):
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
-        from ..._engine.inference import embed
-        from ..._text.tokenize import model_input_names
-
         check_is_fitted(self, "model_")
-        text_input = self._check_text(X, reset=False)
-        encoder = self.model_.base_model
-        device = self._place(self.model_)
-        self.model_.eval()
-        return embed(
-            lambda batch: encoder(**batch)[0],
-            self.tokenizer_,
-            text_input,
-            max_length=self.max_length_,
-            pooling=self.pooling,
-            batch_size=self.batch_size,
-            device=device,
-            precision=self.precision,
+        pairs = self._check_text(X, reset=False).pairs is not None
+        return self._embed(
+            X,
+            self.model_,
+            self.model_.base_model,
             # pairs are truncated as in fit (chunks split the second text only)
-            long_text=self.long_text if text_input.pairs is None else "truncate",
-            stride=self.stride,
-            input_names=model_input_names(encoder),
-            progress=self.verbose >= 2,
+            long_text="truncate" if pairs else self.long_text,
         )
 
     # -- export ------------------------------------------------------------
