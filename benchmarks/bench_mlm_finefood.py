@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
         "random_state": args.seed,
     }
     start = time.perf_counter()
-    before_model = BertMaskedLM(args.model, **params)._load_start(train)
+    before_model = BertMaskedLM(args.model, **{**params, "max_epochs": 0}).fit(train)
     score_before = before_model.score(test)
     before_s = time.perf_counter() - start
     head_initialized = bool(before_model.mlm_head_initialized_)

@@ -103,8 +103,8 @@ def lookup_baseline(X_train, y_train, X_test) -> list[list[str]]:
 
 def unknown_share(model: str, sentences: list[list[str]]) -> dict:
     """Share of ``[UNK]`` sub-words, and of words made only of ``[UNK]``."""
-    from sklearn_bert._hf import load_tokenizer, model_folder
-    from sklearn_bert._words import prepare_word_tokenizer, word_pieces
+    from sklearn_bert._io.loading import load_tokenizer, model_folder
+    from sklearn_bert._tasks.token.words import prepare_word_tokenizer, word_pieces
 
     tokenizer = load_tokenizer(model_folder(model))
     prepare_word_tokenizer(tokenizer)

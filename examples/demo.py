@@ -36,7 +36,7 @@ print(f"TF-IDF + LogisticRegression accuracy: {tfidf_accuracy:.3f}")
 # The same pipeline with contextual embeddings from the bundled encoder.
 start = time.perf_counter()
 bert = make_pipeline(
-    BertTransformer(pooling="mean", max_length=256, verbose=1),
+    BertTransformer(pooling="mean", max_length=256, verbose=2),
     LogisticRegression(max_iter=2000, C=1.0),
 )
 bert.fit(train["review"], train["score"])

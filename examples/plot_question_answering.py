@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sklearn_bert import BertQuestionAnswerer
-from sklearn_bert.qa import exact_match_scorer, squad_f1_scorer
+from sklearn_bert.metrics import exact_match_scorer, squad_f1_scorer
 
 # %%
 # The data: templated profiles, split by entity.

@@ -391,6 +391,13 @@ def test_save_pretrained_reloads(tiny_bert, tmp_path, pooling):
             ours.last_hidden_state.numpy(),
             atol=1e-5,
         )
+    # sentence-transformers reproduces the head's logits from the folder
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(folder), device="cpu")
+    np.testing.assert_allclose(
+        st.encode(X_BIN), clf.decision_function(X_BIN), atol=1e-4
+    )
     # a new estimator starts from the saved weights (head included)
     again = clf_(str(folder), pooling=pooling, lr=1e-12).fit(X_BIN, y)
     np.testing.assert_allclose(
@@ -399,12 +406,24 @@ def test_save_pretrained_reloads(tiny_bert, tmp_path, pooling):
 
 
 def test_save_pretrained_regressor_and_multilabel(tiny_bert, tmp_path):
+    from sentence_transformers import SentenceTransformer
     from transformers import AutoConfig
 
     Y = np.column_stack([np.arange(16.0) * 10, np.arange(16.0)[::-1]])
     reg = reg_(tiny_bert, pooling="cls").fit(X_BIN, Y)
-    config = AutoConfig.from_pretrained(reg.save_pretrained(tmp_path / "reg"))
+    folder = reg.save_pretrained(tmp_path / "reg")
+    config = AutoConfig.from_pretrained(folder)
     assert config.problem_type == "regression" and config.num_labels == 2
+    # the target scaling is folded into the saved head
+    st = SentenceTransformer(str(folder), device="cpu")
+    np.testing.assert_allclose(st.encode(X_BIN), reg.predict(X_BIN), rtol=1e-4)
+    binary = clf_(tiny_bert).fit(X_BIN, Y_BIN)
+    logits = SentenceTransformer(
+        str(binary.save_pretrained(tmp_path / "bin")), device="cpu"
+    ).encode(X_BIN)
+    np.testing.assert_allclose(
+        logits[:, 1] - logits[:, 0], binary.decision_function(X_BIN), atol=1e-4
+    )
     ml = clf_(tiny_bert).fit(X_BIN, np.eye(4, dtype=int)[np.arange(16) % 4])
     config = AutoConfig.from_pretrained(ml.save_pretrained(tmp_path / "ml"))
     assert config.problem_type == "multi_label_classification"

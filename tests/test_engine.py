@@ -28,7 +28,7 @@ from sklearn_bert import (
     BertTransformer,
 )
 from sklearn_bert._engine import net as net_module
-from sklearn_bert._engine.data import FeatureDataset, LengthGroupedSampler
+from sklearn_bert._engine.data import LengthGroupedSampler
 from sklearn_bert._engine.net import BertNet
 
 POS = ["good film great", "great story love", "happy good friendly", "love great"]

@@ -31,7 +31,6 @@ _ALLOW_PATTERNS = [
 #: The auto classes by task, as names so transformers is imported lazily.
 AUTO_CLASSES = {
     "base": "AutoModel",
-    "sequence": "AutoModelForSequenceClassification",
     "token": "AutoModelForTokenClassification",
     "qa": "AutoModelForQuestionAnswering",
     "mlm": "AutoModelForMaskedLM",

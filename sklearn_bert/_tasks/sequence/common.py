@@ -89,6 +89,7 @@ class SequenceBase(FineTuneBase):
             self.tokenizer_,
             path,
             config_updates=config_updates,
+            max_length=self.max_length_,
             verbose=self.verbose,
             **fold,
         )
