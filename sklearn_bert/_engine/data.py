@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .._nn.losses import IGNORE_INDEX
-from .._text.batching import pad_batch
+from .._text.batching import pad_batch, row_length
 
 
 class FeatureDataset(torch.utils.data.Dataset):
@@ -71,10 +71,10 @@ class FeatureDataset(torch.utils.data.Dataset):
         }
 
     def lengths(self) -> np.ndarray:
-        """Tokens per row."""
+        """Tokens per row (of all its texts)."""
         if self._lengths is None:
             self._lengths = np.fromiter(
-                (len(f["input_ids"]) for f in self.features),
+                (row_length(f) for f in self.features),
                 dtype=np.int64,
                 count=len(self.features),
             )

@@ -53,6 +53,9 @@ class Prepared:
     seed : int or None
         The fit's seed, drawn once from ``random_state`` (set by the
         template before ``_load``).
+    head_lr : float or None
+        Peak learning rate of the module's new weights (its
+        ``head_modules()``); None trains them at ``lr`` like the encoder.
     """
 
     X: Any
@@ -63,6 +66,7 @@ class Prepared:
     load_kwargs: dict[str, Any] = field(default_factory=dict)
     fitted: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
+    head_lr: float | None = None
 
 
 @dataclass
@@ -156,6 +160,7 @@ class FineTuneBase(BertBase):
                 score_name=data.score_name,
                 collate=data.collate,
                 valid_collate=data.valid_collate,
+                head_lr=prepared.head_lr,
             )
             if self.max_epochs > 0:
                 net.fit(train, None)

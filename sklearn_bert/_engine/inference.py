@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._text.batching import length_sorted_batches, pad_batch
+from .._text.batching import length_sorted_batches, pad_batch, row_length
 from .device import autocast
 
 
@@ -56,7 +56,7 @@ def run_batches(
     """
     import torch
 
-    lengths = np.fromiter((len(f["input_ids"]) for f in features), dtype=np.int64)
+    lengths = np.fromiter((row_length(f) for f in features), dtype=np.int64)
     batches: Any = list(length_sorted_batches(lengths, batch_size))
     if progress:
         from tqdm.auto import tqdm

@@ -326,6 +326,7 @@ def build_net(
     score_name: str = "valid_score",
     collate: Callable | None = None,
     valid_collate: Callable | None = None,
+    head_lr: float | None = None,
 ) -> BertNet:
     """A :class:`BertNet` configured from an estimator's training parameters.
 
@@ -333,7 +334,9 @@ def build_net(
     ``_params.TRAINING``), ``batch_size``, ``precision`` and ``verbose``.
     ``collate`` replaces the padding collate of the training batches (for
     example dynamic masking), ``valid_collate`` that of the validation
-    batches (default: ``collate``).
+    batches (default: ``collate``). ``head_lr`` is the peak learning rate of
+    the weights of ``module.head_modules()`` (None: ``lr``, like the rest);
+    both follow the same warmup and decay.
     """
     est = estimator
     if collate is None:
@@ -364,7 +367,9 @@ def build_net(
     if est.verbose >= 2:
         callbacks.append(("progress", ProgressBar()))
     callbacks.extend((f"user_{i}", cb) for i, cb in enumerate(est.callbacks or []))
-    no_decay = [(p, {"weight_decay": 0.0}) for p in ("*bias", "*LayerNorm*", "*norm*")]
+    no_decay = [(p, {"weight_decay": 0.0}) for p in NO_DECAY]
+    if head_lr is not None and head_lr != est.lr:
+        no_decay = _head_groups(module, head_lr) + no_decay
     return BertNet(
         module=module,
         criterion=criterion,
@@ -392,6 +397,28 @@ def build_net(
         max_grad_norm=est.max_grad_norm,
         weight_scale=weight_scale,
     )
+
+
+#: Parameter name patterns trained without weight decay.
+NO_DECAY = ("*bias", "*LayerNorm*", "*norm*")
+
+
+def _head_groups(module: torch.nn.Module, lr: float) -> list[tuple[str, dict]]:
+    """skorch ``param_groups`` giving the weights of the module's heads (not
+    shared with its encoder) learning rate ``lr``, without weight decay where
+    :data:`NO_DECAY` says."""
+    import fnmatch
+
+    shared = {id(p) for p in module.encoder.parameters()}
+    heads = {id(p) for head in module.head_modules() for p in head.parameters()}
+    groups = []
+    for name, p in module.named_parameters():
+        if id(p) in heads and id(p) not in shared:
+            options: dict[str, Any] = {"lr": lr}
+            if any(fnmatch.fnmatch(name, pattern) for pattern in NO_DECAY):
+                options["weight_decay"] = 0.0
+            groups.append((name, options))
+    return groups
 
 
 def _silent(*args, **kwargs) -> None:
