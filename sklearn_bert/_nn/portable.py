@@ -12,7 +12,11 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
+from .fusion import FusionModule
 from .heads import TASK_MODULES, TaskModule
+
+#: Every module a portable export may name.
+MODULES: dict[str, type[TaskModule]] = {**TASK_MODULES, "FusionModule": FusionModule}
 
 _HF_PREFIX = "hf_model."
 
@@ -42,7 +46,7 @@ def import_module(data: dict[str, Any]) -> TaskModule:
 
     from .._io.loading import load_model, write_files
 
-    cls = TASK_MODULES.get(data["class"])
+    cls = MODULES.get(data["class"])
     if cls is None:
         raise ValueError(f"Unknown task module {data['class']!r} in a pickle.")
     with tempfile.TemporaryDirectory() as tmp:
