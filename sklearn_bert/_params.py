@@ -22,6 +22,19 @@ from ._text.tokenize import LONG_TEXT_OPTIONS
 #: Values of ``precision``.
 PRECISIONS = ("float32", "bfloat16", "float16")
 
+#: Values of ``fusion`` (see ``_nn.fusion``).
+FUSIONS = ("concat", "gated", "attention")
+
+#: Values of ``combine_texts``.
+COMBINE_TEXTS = ("join", "separate")
+
+#: The parameters of the estimators that fuse text and tabular columns.
+FUSION = ("text_columns", "tabular_preprocessor", "fusion", "combine_texts")
+
+#: With tabular columns, ``head_lr="auto"`` trains the new weights at this
+#: learning rate (see ``DOCS["head_lr"]``).
+FUSION_HEAD_LR = 1e-3
+
 #: Constraints of every shared parameter.
 CONSTRAINTS: dict[str, list] = {
     # A checkpoint name or folder, or an estimator exporting pretrained
@@ -51,6 +64,14 @@ CONSTRAINTS: dict[str, list] = {
     "class_weight": [dict, StrOptions({"balanced"}), None],
     "random_state": ["random_state"],
     "callbacks": [list, None],
+    "head_lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+    "text_columns": [str, list, None],
+    "tabular_preprocessor": [
+        StrOptions({"auto", "passthrough"}),
+        HasMethods(["fit", "transform"]),
+    ],
+    "fusion": [StrOptions(set(FUSIONS))],
+    "combine_texts": [StrOptions(set(COMBINE_TEXTS))],
 }
 
 #: The parameters of every estimator.
@@ -99,6 +120,11 @@ DEFAULTS: dict[str, Any] = {
     "dropout": 0.1,
     "random_state": None,
     "callbacks": None,
+    "head_lr": "auto",
+    "text_columns": None,
+    "tabular_preprocessor": "auto",
+    "fusion": "concat",
+    "combine_texts": "join",
 }
 
 #: Parameters whose default an estimator may choose (with its own reason).
@@ -183,6 +209,37 @@ The global random generators are left as they were.""",
     "callbacks": """
 Extra skorch callbacks, appended to the built-in ones; all their events
 fire, ``on_grad_computed`` included.""",
+    "head_lr": """
+Peak learning rate of the weights that start fresh: the task head and, with
+``text_columns``, the tabular layers and the fusion (they follow the same
+warmup and decay as ``lr``). ``"auto"`` uses ``lr`` for a text-only model
+and ``1e-3`` when tabular columns are fused, whose new layers learn too
+slowly at an encoder's learning rate; the value used is in ``head_lr_``.""",
+    "text_columns": """
+With a DataFrame ``X``: the name (or list of names) of its text columns;
+every other column is tabular and goes through ``tabular_preprocessor``
+into the network beside the pooled text. None reads ``X`` as texts or
+sentence pairs.""",
+    "tabular_preprocessor": """
+Turns the tabular columns into numbers, fitted in ``fit`` on the training
+rows and applied in ``predict`` (stored in ``tabular_preprocessor_``).
+``"auto"``: numeric and boolean columns imputed with the median (plus a
+missing-value indicator) and standardised; other columns imputed with
+``"missing"`` and one-hot encoded (at most 32 categories each, unknown ones
+encoded as infrequent or as zeros). ``"passthrough"`` uses numeric columns
+as they are; or any scikit-learn transformer returning numbers.""",
+    "fusion": """
+How the tabular vector joins the pooled text vector: ``"concat"`` (tabular
+values through a dense layer, concatenated with the text vector),
+``"gated"`` (a learned gate mixes both, feature by feature) or
+``"attention"`` (each tabular value becomes a token the text vector attends
+to). Used with ``text_columns`` only.""",
+    "combine_texts": """
+With several ``text_columns``: ``"join"`` encodes them as one sequence
+separated by the separator token (one forward pass, the texts attend to each
+other, ``max_length`` shared); ``"separate"`` encodes each on its own with
+the same encoder (``max_length`` each) and concatenates their pooled
+vectors.""",
 }
 
 
@@ -217,4 +274,9 @@ TYPES: dict[str, str] = {
     "dropout": "float",
     "random_state": "int, RandomState instance or None",
     "callbacks": "list of skorch callbacks or None",
+    "head_lr": 'float or "auto"',
+    "text_columns": "str, list of str or None",
+    "tabular_preprocessor": '"auto", "passthrough" or transformer',
+    "fusion": '{"concat", "gated", "attention"}',
+    "combine_texts": '{"join", "separate"}',
 }

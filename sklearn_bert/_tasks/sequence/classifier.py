@@ -49,6 +49,13 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         Passes over the training data.
     lr : float, default=5e-5
         Peak learning rate of AdamW.
+    head_lr : float or "auto", default="auto"
+        Peak learning rate of the weights that start fresh: the task head and,
+        with ``text_columns``, the tabular layers and the fusion (they follow
+        the same warmup and decay as ``lr``). ``"auto"`` uses ``lr`` for a
+        text-only model and ``1e-3`` when tabular columns are fused, whose new
+        layers learn too slowly at an encoder's learning rate; the value used
+        is in ``head_lr_``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -91,6 +98,32 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     dropout : float, default=0.1
         Dropout before the task head's output layer, in training. The encoder's
         own dropout stays as its config says.
+    text_columns : str, list of str or None, default=None
+        With a DataFrame ``X``: the name (or list of names) of its text
+        columns; every other column is tabular and goes through
+        ``tabular_preprocessor`` into the network beside the pooled text. None
+        reads ``X`` as texts or sentence pairs.
+    tabular_preprocessor : "auto", "passthrough" or transformer, default="auto"
+        Turns the tabular columns into numbers, fitted in ``fit`` on the
+        training rows and applied in ``predict`` (stored in
+        ``tabular_preprocessor_``). ``"auto"``: numeric and boolean columns
+        imputed with the median (plus a missing-value indicator) and
+        standardised; other columns imputed with ``"missing"`` and one-hot
+        encoded (at most 32 categories each, unknown ones encoded as infrequent
+        or as zeros). ``"passthrough"`` uses numeric columns as they are; or
+        any scikit-learn transformer returning numbers.
+    fusion : {"concat", "gated", "attention"}, default="concat"
+        How the tabular vector joins the pooled text vector: ``"concat"``
+        (tabular values through a dense layer, concatenated with the text
+        vector), ``"gated"`` (a learned gate mixes both, feature by feature) or
+        ``"attention"`` (each tabular value becomes a token the text vector
+        attends to). Used with ``text_columns`` only.
+    combine_texts : {"join", "separate"}, default="join"
+        With several ``text_columns``: ``"join"`` encodes them as one sequence
+        separated by the separator token (one forward pass, the texts attend to
+        each other, ``max_length`` shared); ``"separate"`` encodes each on its
+        own with the same encoder (``max_length`` each) and concatenates their
+        pooled vectors.
     device : str, default="auto"
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
@@ -178,6 +211,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         batch_size=16,
         max_epochs=3,
         lr=5e-5,
+        head_lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
         gradient_accumulation_steps=1,
@@ -191,6 +225,10 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         freeze_encoder=False,
         trainable_layers=None,
         dropout=0.1,
+        text_columns=None,
+        tabular_preprocessor="auto",
+        fusion="concat",
+        combine_texts="join",
         device="auto",
         precision="float32",
         random_state=None,
@@ -203,6 +241,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
+        self.head_lr = head_lr
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.gradient_accumulation_steps = gradient_accumulation_steps
@@ -216,6 +255,10 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         self.freeze_encoder = freeze_encoder
         self.trainable_layers = trainable_layers
         self.dropout = dropout
+        self.text_columns = text_columns
+        self.tabular_preprocessor = tabular_preprocessor
+        self.fusion = fusion
+        self.combine_texts = combine_texts
         self.device = device
         self.precision = precision
         self.random_state = random_state
@@ -248,20 +291,21 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         return self._fit_atomically(X, y, sample_weight)
 
     def _prepare(self, X, y, sample_weight) -> Prepared:
-        text_input = self._check_text(X, reset=True)
-        labels = encode_labels(y, len(text_input), self.class_weight, sample_weight)
+        rows, fitted, head_lr = self._fit_rows(X)
+        labels = encode_labels(y, len(rows), self.class_weight, sample_weight)
         return Prepared(
-            X,
-            text_input,
+            self._adaptation_input(X, rows),
+            rows,
             targets=labels.targets,
             weights=labels.weights,
             stratify=labels.stratify,
             load_kwargs={},
             fitted={
-                **self._input_attributes(text_input.n_columns, text_input.columns),
+                **fitted,
                 "classes_": labels.classes,
                 "_multilabel_": labels.multilabel,
             },
+            head_lr=head_lr,
         )
 
     def _n_outputs(self, prepared: Prepared) -> int:
