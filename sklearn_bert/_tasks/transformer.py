@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
+import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine.base import BertBase, EmbeddingMixin
@@ -58,6 +62,13 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
     normalize : bool, default=False
         Scale each embedding to unit L2 norm (cosine similarity becomes a dot
         product).
+    n_components : int, float or None, default=None
+        Reduce the embeddings to this many columns with a PCA fitted in
+        ``fit`` (on the training texts' embeddings), so that a tree model
+        beside other columns is not swamped by hundreds of embedding
+        columns; a float in (0, 1) keeps the components explaining that
+        share of the variance. Output columns are then named
+        ``<column>_pc0``, ``<column>_pc1``, ... None keeps every dimension.
     batch_size : int, default=32
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
@@ -121,7 +132,10 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
     feature_names_in_ : ndarray of str
         Column names seen in ``fit``, when ``X`` was a DataFrame.
     n_features_out_ : int
-        Embedding size (the encoder's hidden size).
+        Embedding size (the encoder's hidden size, or the number of PCA
+        components with ``n_components``).
+    pca_ : sklearn.decomposition.PCA
+        The PCA reducing the embeddings; only with ``n_components``.
     history_ : skorch.history.History
         The fine-tuning history (epochs, losses); only after a fit with
         ``fine_tune=True``.
@@ -162,6 +176,11 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         **constraints("pooling", "long_text", "stride", "class_weight"),
         **constraints(*_FINE_TUNING),
         "normalize": ["boolean"],
+        "n_components": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="neither"),
+            None,
+        ],
         "fine_tune": ["boolean"],
     }
 
@@ -174,6 +193,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         long_text="truncate",
         stride=32,
         normalize=False,
+        n_components=None,
         batch_size=32,
         device="auto",
         precision="float32",
@@ -195,6 +215,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         self.long_text = long_text
         self.stride = stride
         self.normalize = normalize
+        self.n_components = n_components
         self.batch_size = batch_size
         self.device = device
         self.precision = precision
@@ -231,7 +252,27 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         """
         return self._fit_atomically(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight) -> None:
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then encode ``X`` (once, also with ``n_components``).
+
+        Parameters
+        ----------
+        X : list, ndarray, Series or DataFrame
+            Texts, or sentence pairs as two columns.
+        y : array-like or None, default=None
+            As in :meth:`fit`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
+        """
+        out: list = []
+        self._fit_atomically(X, y, sample_weight, out)
+        return out[0]
+
+    def _fit(self, X, y, sample_weight, out: list | None = None) -> None:
         from .._text.tokenize import effective_max_length
 
         text_input = self._check_text(X, reset=True)
@@ -253,6 +294,22 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         )
         for name, value in fitted.items():
             setattr(self, name, value)
+        if self.n_components is not None or out is not None:
+            embeddings = self._embed(X, model, model, long_text=self.long_text)
+            if self.n_components is not None:
+                embeddings = self._fit_pca(embeddings)
+            if out is not None:
+                out.append(embeddings)
+
+    def _fit_pca(self, embeddings):
+        """Fit ``pca_`` on the training embeddings; return them reduced."""
+        from sklearn.decomposition import PCA
+
+        pca = PCA(self.n_components, svd_solver="covariance_eigh")
+        reduced = pca.fit_transform(embeddings).astype(np.float32)
+        self.pca_ = pca
+        self.n_features_out_ = int(pca.n_components_)
+        return reduced
 
     def _fine_tuned(self, X, y, sample_weight):
         """A classifier or regressor fine-tuned on ``y`` with this one's settings."""
@@ -296,4 +353,29 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
         check_is_fitted(self, "model_")
-        return self._embed(X, self.model_, self.model_, long_text=self.long_text)
+        embeddings = self._embed(X, self.model_, self.model_, long_text=self.long_text)
+        pca = getattr(self, "pca_", None)
+        if pca is not None:
+            embeddings = pca.transform(embeddings).astype(np.float32)
+        return embeddings
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names: ``<input column>_<i>`` (``_pc<i>`` with
+        ``n_components``), or ``berttransformer_<i>`` without column names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Input column names; defaults to ``feature_names_in_`` when set.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        names = super().get_feature_names_out(input_features)
+        if getattr(self, "pca_", None) is None:
+            return names
+        return np.asarray(
+            [f"{n.rpartition('_')[0]}_pc{i}" for i, n in enumerate(names)],
+            dtype=object,
+        )
