@@ -39,6 +39,9 @@ Add one :class:`EstimatorCase` to ``ESTIMATORS``; nothing else changes::
   (GridSearchCV, ColumnTransformer) run; the light ones run on all six.
   The default pairs a model with token types (BERT) and one without
   (DistilBERT).
+- ``variant`` registers another configuration of an estimator already in
+  the registry (for example text plus tabular columns); it becomes part of
+  the test ids, ``BertClassifier[tabular]``.
 
 A check that cannot hold for a kind branches on ``case.kind`` or is skipped
 with a reason, as imbalanced-learn does, so every exception is written down
@@ -110,6 +113,7 @@ class EstimatorCase:
     kind: str
     search_grid: dict[str, list] = field(default_factory=dict)
     heavy_families: tuple[str, ...] = HEAVY_FAMILIES
+    variant: str = ""
 
     def __post_init__(self):
         if self.kind not in KIND_METHODS:
@@ -121,8 +125,13 @@ class EstimatorCase:
     def supervised(self) -> bool:
         return self.kind in SUPERVISED_KINDS
 
+    @property
+    def tabular(self) -> bool:
+        """Whether ``X`` is a DataFrame of text and tabular columns."""
+        return self.variant == "tabular"
+
     def __str__(self) -> str:  # the test id
-        return self.name
+        return f"{self.name}[{self.variant}]" if self.variant else self.name
 
 
 def make_text_classification() -> tuple[list[str], np.ndarray]:
@@ -161,6 +170,16 @@ def make_token_data() -> tuple[list[list[str]], list[list[str]]]:
     return [w.split() for w, _ in rows], [t.split() for _, t in rows]
 
 
+def make_tabular_classification() -> tuple[pd.DataFrame, np.ndarray]:
+    """The 12 texts beside a price (with a gap) and a shop (with a gap)."""
+    X, y = make_text_classification()
+    price = np.where(y == 1, 1.0, -1.0) + np.linspace(0.0, 0.5, len(y))
+    price[4] = np.nan
+    shop = np.array(["north", "south", "east", None] * 3, dtype=object)
+    frame = pd.DataFrame({"review": X, "price": price, "shop": shop})
+    return frame, y
+
+
 def small(cls: type, **extra: Any) -> Callable[[str], BaseEstimator]:
     """A factory for a shrunk fine-tuning estimator (one epoch, short inputs)."""
     params = {"max_epochs": 1, "batch_size": 4, "max_length": 32}
@@ -184,6 +203,15 @@ ESTIMATORS: list[EstimatorCase] = [
         kind="classifier",
         search_grid={"lr": [1e-4, 3e-4]},
         heavy_families=("bert",),
+    ),
+    EstimatorCase(
+        name="BertClassifier",
+        variant="tabular",
+        factory=small(BertClassifier, text_columns="review"),
+        make_data=make_tabular_classification,
+        kind="classifier",
+        search_grid={"fusion": ["concat", "gated"]},
+        heavy_families=("distilbert",),
     ),
     EstimatorCase(
         name="BertRegressor",
@@ -224,12 +252,12 @@ ESTIMATORS: list[EstimatorCase] = [
 # -- parametrisation -----------------------------------------------------------
 
 ALL = [
-    pytest.param(case, family, id=f"{case.name}-{family}")
+    pytest.param(case, family, id=f"{case}-{family}")
     for case in ESTIMATORS
     for family in FAMILIES
 ]
 HEAVY = [
-    pytest.param(case, family, id=f"{case.name}-{family}")
+    pytest.param(case, family, id=f"{case}-{family}")
     for case in ESTIMATORS
     for family in case.heavy_families
 ]
@@ -255,7 +283,7 @@ def fit(case: EstimatorCase, estimator: BaseEstimator, X, y) -> Any:
 
 def fitted(case: EstimatorCase, dirs: dict[str, str], family: str) -> BaseEstimator:
     """A fitted estimator: a deep copy of one fitted once per session."""
-    key = (case.name, family)
+    key = (str(case), family)
     if key not in _FITTED:
         X, y = case.make_data()
         _FITTED[key] = fit(case, make(case, dirs, family), X, y)
@@ -399,7 +427,9 @@ def test_fit_returns_self_and_keeps_params(case, family, tiny_model_dirs):
     for name, value in before.items():
         assert after[name] == value, f"fit changed the parameter {name}"
     check_is_fitted(estimator)
-    if case.kind != "token_classifier":  # token lists have no columns
+    if case.tabular:  # every column of the DataFrame
+        assert estimator.feature_names_in_.tolist() == list(X.columns)
+    elif case.kind != "token_classifier":  # token lists have no columns
         assert estimator.n_features_in_ == check_text_input(X).n_columns
 
 
@@ -522,6 +552,19 @@ def test_in_column_transformer(case, family, tiny_model_dirs):
         np.testing.assert_allclose(
             out.iloc[:, :width].to_numpy(), alone.transform(X), atol=1e-6
         )
+    elif case.tabular:
+        # a fused estimator reads named columns: a ColumnTransformer with
+        # pandas output selects them (dtypes kept), dropping "num"
+        frame = X.set_axis(frame.index).assign(num=frame["num"])
+        select = ColumnTransformer(
+            [("keep", "passthrough", list(X.columns))],
+            verbose_feature_names_out=False,
+        ).set_output(transform="pandas")
+        pipe = Pipeline(
+            [("select", select), ("est", make(case, tiny_model_dirs, family))]
+        )
+        fit(case, pipe, frame, y)
+        assert_same_outputs(outputs(case, pipe, frame), outputs(case, alone, X))
     else:
         # predictors read the text column selected by a ColumnTransformer
         text_columns = [c for c in frame.columns if c != "num"]
@@ -580,7 +623,7 @@ def test_set_output_pandas(case, family, tiny_model_dirs):
 
 
 def test_registry_is_consistent(tiny_bert):
-    names = [case.name for case in ESTIMATORS]
+    names = [str(case) for case in ESTIMATORS]
     assert len(names) == len(set(names))
     for case in ESTIMATORS:
         estimator = case.factory(tiny_bert)
