@@ -159,9 +159,24 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     max_length_ : int
         The token limit in use.
     n_features_in_ : int
-        1 for single texts, 2 for sentence pairs.
+        1 for single texts, 2 for sentence pairs; with ``text_columns``, the
+        number of columns of ``X`` (text and tabular).
     feature_names_in_ : ndarray of str
-        Column names seen in ``fit``, when ``X`` was a DataFrame.
+        Column names seen in ``fit``, when ``X`` was a DataFrame (with
+        ``text_columns``: every column, text and tabular).
+    head_lr_ : float
+        The learning rate the new weights trained at (``head_lr`` resolved).
+    text_columns_ : list of str
+        The text columns; only with ``text_columns``.
+    tabular_columns_ : list of str
+        The other columns, in the order the preprocessor reads them; only
+        with ``text_columns``.
+    tabular_preprocessor_ : transformer or None
+        The fitted tabular preprocessor (None for ``"passthrough"`` or
+        without tabular columns); only with ``text_columns``.
+    tabular_feature_names_ : ndarray of str
+        Names of the values the preprocessor makes of the tabular columns
+        (the network's tabular input); only with ``text_columns``.
 
     See Also
     --------
@@ -183,6 +198,16 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     ``sklearn_bert_head.safetensors``; a new estimator started from that
     folder with the same pooling restores both.
 
+    With ``text_columns``, ``X`` is a DataFrame: the named columns are texts
+    (joined with the separator token, or encoded one by one with
+    ``combine_texts="separate"``) and every other column goes through
+    ``tabular_preprocessor``; the tabular vector joins the pooled text vector
+    as ``fusion`` says, before the output layer, and the encoder, the tabular
+    layers and the head train together. At ``predict``, columns are matched
+    by name. :meth:`save_pretrained` then also writes the fitted preprocessor
+    (``sklearn_bert_tabular.skops``). See the user guide, "Text plus tabular
+    columns".
+
     Examples
     --------
     >>> from sklearn_bert import BertClassifier
@@ -193,6 +218,18 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     array(['neg', 'pos'], dtype='<U3')
     >>> clf.predict_proba(["a great plot"]).shape
     (1, 2)
+
+    Text beside tabular columns, fine-tuned together:
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"review": X, "price": [3.5, 12.0, 4.0, None],
+    ...                    "shop": ["north", "south", "north", "east"]})
+    >>> fused = BertClassifier(text_columns="review", max_epochs=1,
+    ...                        random_state=0).fit(df, y)
+    >>> fused.tabular_columns_
+    ['price', 'shop']
+    >>> fused.predict(df[["shop", "price", "review"]]).shape
+    (4,)
     """
 
     _parameter_constraints: dict = {

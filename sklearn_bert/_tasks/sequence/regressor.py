@@ -148,9 +148,24 @@ class BertRegressor(RegressorMixin, SequenceBase):
     max_length_ : int
         The token limit in use.
     n_features_in_ : int
-        1 for single texts, 2 for sentence pairs.
+        1 for single texts, 2 for sentence pairs; with ``text_columns``, the
+        number of columns of ``X`` (text and tabular).
     feature_names_in_ : ndarray of str
-        Column names seen in ``fit``, when ``X`` was a DataFrame.
+        Column names seen in ``fit``, when ``X`` was a DataFrame (with
+        ``text_columns``: every column, text and tabular).
+    head_lr_ : float
+        The learning rate the new weights trained at (``head_lr`` resolved).
+    text_columns_ : list of str
+        The text columns; only with ``text_columns``.
+    tabular_columns_ : list of str
+        The other columns, in the order the preprocessor reads them; only
+        with ``text_columns``.
+    tabular_preprocessor_ : transformer or None
+        The fitted tabular preprocessor (None for ``"passthrough"`` or
+        without tabular columns); only with ``text_columns``.
+    tabular_feature_names_ : ndarray of str
+        Names of the values the preprocessor makes of the tabular columns
+        (the network's tabular input); only with ``text_columns``.
 
     See Also
     --------
@@ -163,6 +178,10 @@ class BertRegressor(RegressorMixin, SequenceBase):
     the target scaling into the saved head, so it predicts on the original
     scale.
 
+    With ``text_columns``, ``X`` is a DataFrame of text and tabular columns,
+    fused as in :class:`BertClassifier` (see the user guide, "Text plus
+    tabular columns").
+
     Examples
     --------
     >>> from sklearn_bert import BertRegressor
@@ -170,6 +189,15 @@ class BertRegressor(RegressorMixin, SequenceBase):
     >>> reg = BertRegressor(max_epochs=1, random_state=0).fit(X, [5, 1, 4, 2])
     >>> reg.predict(["a great plot"]).shape
     (1,)
+
+    Text beside tabular columns:
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"title": X, "year": [1990, 2005, 2011, 1987]})
+    >>> fused = BertRegressor(text_columns="title", max_epochs=1,
+    ...                       random_state=0).fit(df, [5, 1, 4, 2])
+    >>> fused.predict(df).shape
+    (4,)
     """
 
     _score_name = "valid_r2"
