@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, RealNotInt
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine.base import BertBase, EmbeddingMixin
@@ -178,7 +178,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         "normalize": ["boolean"],
         "n_components": [
             Interval(Integral, 1, None, closed="left"),
-            Interval(Real, 0, 1, closed="neither"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
             None,
         ],
         "fine_tune": ["boolean"],
@@ -252,6 +252,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         """
         return self._fit_atomically(X, y, sample_weight)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then encode ``X`` (once, also with ``n_components``).
 
