@@ -1,5 +1,6 @@
 """Fine-tunable BERT-style encoders as scikit-learn estimators."""
 
+from ._engine.cache import clear_cache
 from ._io.models import DEFAULT_MODEL, bundled_models
 from ._tasks.mlm.estimator import BertMaskedLM
 from ._tasks.qa.estimator import BertQuestionAnswerer
@@ -18,5 +19,6 @@ __all__ = [
     "BertTokenClassifier",
     "BertTransformer",
     "bundled_models",
+    "clear_cache",
     "__version__",
 ]

@@ -20,7 +20,7 @@ from ._text.pooling import POOLINGS
 from ._text.tokenize import LONG_TEXT_OPTIONS
 
 #: Values of ``precision``.
-PRECISIONS = ("float32", "bfloat16", "float16")
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 
 #: Constraints of every shared parameter.
 CONSTRAINTS: dict[str, list] = {
@@ -81,7 +81,7 @@ DEFAULTS: dict[str, Any] = {
     "model": DEFAULT_MODEL,
     "batch_size": 16,
     "device": "auto",
-    "precision": "float32",
+    "precision": "auto",
     "verbose": 0,
     "pooling": "mean",
     "max_epochs": 3,
@@ -125,9 +125,11 @@ formed from sequences of similar length, so padding stays small.""",
 ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted model for
 inference.""",
     "precision": """
-Precision of the forward passes: ``"bfloat16"`` is faster on recent CPUs and
-GPUs; ``"float16"`` is GPU only (training then scales the loss). Outputs are
-float32.""",
+Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where the
+device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16, GPUs from
+Ampere on) and ``"float32"`` elsewhere; ``fit`` records its choice in
+``precision_``. ``"float16"`` is GPU only (training then scales the loss).
+Outputs are float32.""",
     "verbose": """
 0 is silent; 1 prints one line per training epoch (losses, validation score,
 duration) and notes such as newly initialised weights; 2 adds progress bars
@@ -198,7 +200,7 @@ TYPES: dict[str, str] = {
     "max_length": "int or None",
     "batch_size": "int",
     "device": "str",
-    "precision": '{"float32", "bfloat16", "float16"}',
+    "precision": '{"auto", "float32", "bfloat16", "float16"}',
     "verbose": "int",
     "pooling": '{"mean", "cls", "max"}',
     "stride": "int",

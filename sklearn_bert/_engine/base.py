@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._params import COMMON, constraints
 from .._text.inputs import TextInput, check_text_input
-from .device import resolve_device
+from .device import resolve_device, resolve_precision
 
 # Moving a fitted model to another device is the one change inference may
 # make to an estimator; it happens under this lock.
@@ -171,7 +171,7 @@ class BertBase(BaseEstimator):
             features,
             batch_size=self.batch_size,
             device=device,
-            precision=self.precision,
+            precision=resolve_precision(self.precision, device),
             pad_token_id=pad_token_id(self.tokenizer_),
             collate=collate,
             progress=self.verbose >= 2,
@@ -309,13 +309,12 @@ class EmbeddingMixin:
             [f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object
         )
 
-    def _embed(self, X: Any, model: Any, encoder: Any, *, long_text: str):
-        """Pooled embeddings of ``X`` from ``encoder`` (the base model of
-        ``model``, which is placed on the device)."""
+    def _embed(self, text_input: Any, model: Any, encoder: Any, *, long_text: str):
+        """Pooled embeddings of checked rows from ``encoder`` (the base model
+        of ``model``, which is placed on the device)."""
         from .._text.tokenize import model_input_names
         from .inference import embed
 
-        text_input = self._check_text(X, reset=False)
         device = self._place(model)
         model.eval()
         return embed(
@@ -326,7 +325,7 @@ class EmbeddingMixin:
             pooling=self.pooling,
             batch_size=self.batch_size,
             device=device,
-            precision=self.precision,
+            precision=resolve_precision(self.precision, device),
             # pairs are only chunked along their second text
             long_text=long_text,
             stride=self.stride,

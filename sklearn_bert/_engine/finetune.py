@@ -117,12 +117,13 @@ class FineTuneBase(BertBase):
         from .._nn.freezing import freeze_layers, train_heads, unfreeze
         from .._text.tokenize import effective_max_length, pad_token_id
         from .data import split_train_valid
-        from .device import release_memory, seed_from, seeded
+        from .device import release_memory, resolve_precision, seed_from, seeded
         from .net import build_net
 
         prepared = self._prepare(X, y, sample_weight)
         seed = prepared.seed = seed_from(self.random_state)
         device = self._resolved_device()
+        precision = resolve_precision(self.precision, device)
         with seeded(seed, device):
             tokenizer, model = self._load(prepared)
         max_length = effective_max_length(tokenizer, model.config, self.max_length)
@@ -148,6 +149,7 @@ class FineTuneBase(BertBase):
                 module,
                 criterion,
                 estimator=self,
+                precision=precision,
                 train=train,
                 valid=valid,
                 pad_token_id=pad_token_id(tokenizer),
@@ -169,6 +171,7 @@ class FineTuneBase(BertBase):
         fitted = {
             "tokenizer_": tokenizer,
             "max_length_": max_length,
+            "precision_": precision,
             **prepared.fitted,
             **data.fitted,
             **self._fitted_model(net),

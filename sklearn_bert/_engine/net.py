@@ -318,6 +318,7 @@ def build_net(
     criterion: torch.nn.Module,
     *,
     estimator: Any,
+    precision: str,
     train: FeatureDataset,
     valid: FeatureDataset | None,
     pad_token_id: int,
@@ -330,7 +331,8 @@ def build_net(
     """A :class:`BertNet` configured from an estimator's training parameters.
 
     ``estimator`` provides the shared training parameters (see
-    ``_params.TRAINING``), ``batch_size``, ``precision`` and ``verbose``.
+    ``_params.TRAINING``), ``batch_size`` and ``verbose``; ``precision`` is
+    the resolved one (never ``"auto"``).
     ``collate`` replaces the padding collate of the training batches (for
     example dynamic masking), ``valid_collate`` that of the validation
     batches (default: ``collate``).
@@ -388,7 +390,7 @@ def build_net(
         ),
         warmup_ratio=est.warmup_ratio,
         gradient_accumulation_steps=est.gradient_accumulation_steps,
-        precision=est.precision,
+        precision=precision,
         max_grad_norm=est.max_grad_norm,
         weight_scale=weight_scale,
     )

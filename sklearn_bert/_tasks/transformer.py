@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from os import PathLike
+
+import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine.base import BertBase, EmbeddingMixin
+from .._engine.cache import cached_rows, open_cache
 from .._params import constraints
+from .._text.tokenize import unique_rows
 
 #: The training parameters BertTransformer passes on when it fine-tunes.
 _FINE_TUNING = (
@@ -65,10 +70,12 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Precision of the forward passes: ``"bfloat16"`` is faster on recent
-        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
-        loss). Outputs are float32.
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
+        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
+        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
+        choice in ``precision_``. ``"float16"`` is GPU only (training then
+        scales the loss). Outputs are float32.
     verbose : int, default=0
         0 is silent; 1 prints one line per training epoch (losses, validation
         score, duration) and notes such as newly initialised weights; 2 adds
@@ -107,6 +114,16 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         Seeds the new head's initialisation, the batches, dropout and the
         validation split: an int gives the same model on every fit (on the
         CPU). The global random generators are left as they were.
+    cache : bool, str, path-like or None, default=None
+        Keep embeddings to skip encoding a text twice: ``True`` in this
+        process's memory (shared by every estimator, so by the clones of a
+        grid search), a folder path on disk (shared by processes; created if
+        needed). The cache is keyed by the model's weights and every setting
+        that changes a vector (``pooling``, ``max_length``, ``long_text``,
+        ``stride``, ``normalize``, ``precision``), so a changed setting never
+        returns stale vectors. With a cache, frozen checkpoints are also
+        loaded once per process and shared by the estimators that use them.
+        :func:`sklearn_bert.clear_cache` empties the in-memory cache.
 
     Attributes
     ----------
@@ -116,6 +133,9 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         Its fast tokenizer.
     max_length_ : int
         The token limit in use.
+    precision_ : str
+        The precision ``fit`` computed in (``precision`` with ``"auto"``
+        resolved for the device).
     n_features_in_ : int
         1 for single texts, 2 for sentence pairs.
     feature_names_in_ : ndarray of str
@@ -163,6 +183,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         **constraints(*_FINE_TUNING),
         "normalize": ["boolean"],
         "fine_tune": ["boolean"],
+        "cache": ["boolean", str, PathLike, None],
     }
 
     def __init__(
@@ -176,7 +197,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         normalize=False,
         batch_size=32,
         device="auto",
-        precision="float32",
+        precision="auto",
         verbose=0,
         fine_tune=False,
         max_epochs=3,
@@ -188,6 +209,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         n_iter_no_change=2,
         class_weight=None,
         random_state=None,
+        cache=None,
     ):
         self.model = model
         self.pooling = pooling
@@ -209,6 +231,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
         self.random_state = random_state
+        self.cache = cache
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -232,16 +255,30 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         return self._fit_atomically(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight) -> None:
+        from .._engine.device import resolve_precision
         from .._text.tokenize import effective_max_length
 
         text_input = self._check_text(X, reset=True)
-        self._resolved_device()  # an unavailable device fails here, not later
+        # an unavailable device or cache folder fails here, not later
+        device = self._resolved_device()
+        open_cache(self.cache)
         fitted = self._input_attributes(text_input.n_columns, text_input.columns)
         if self.fine_tune:
             estimator = self._fine_tuned(X, y, sample_weight)
             tokenizer = estimator.tokenizer_
             model = estimator.net_.module_.hf_model
             fitted["history_"] = estimator.history_
+        elif self.cache not in (None, False) and isinstance(self.model, str | PathLike):
+            # Frozen weights: the clones of a search share one loaded copy,
+            # and the cache space is named after the checkpoint's files.
+            from .._engine.cache import shared_frozen_model, weights_digest
+            from .._io.loading import model_folder
+
+            folder = model_folder(self.model, verbose=self.verbose)
+            tokenizer, model = shared_frozen_model(
+                folder, lambda: self._load_pretrained("base", X)
+            )
+            fitted["_weights_digest_"] = weights_digest(model, folder)
         else:
             tokenizer, model = self._load_pretrained("base", X)
         model.eval()
@@ -250,6 +287,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             model_=model,
             max_length_=effective_max_length(tokenizer, model.config, self.max_length),
             n_features_out_=int(model.config.hidden_size),
+            precision_=resolve_precision(self.precision, device),
         )
         for name, value in fitted.items():
             setattr(self, name, value)
@@ -296,4 +334,34 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
         check_is_fitted(self, "model_")
-        return self._embed(X, self.model_, self.model_, long_text=self.long_text)
+        text_input = self._check_text(X, reset=False)
+        cache = open_cache(self.cache)
+        if cache is None:
+            return self._embed(
+                text_input, self.model_, self.model_, long_text=self.long_text
+            )
+        uniq, inverse = unique_rows(text_input)
+
+        def encode(missing: list[int]) -> np.ndarray:
+            return self._embed(
+                uniq.take(missing), self.model_, self.model_, long_text=self.long_text
+            )
+
+        return cached_rows(cache, self._cache_space(), uniq.rows(), encode)[inverse]
+
+    def _cache_space(self) -> str:
+        """Everything that decides a vector besides its text (see ``cache``)."""
+        from .._engine.cache import space_key, weights_digest
+        from .._engine.device import resolve_precision
+
+        digest = getattr(self, "_weights_digest_", None) or weights_digest(self.model_)
+        return space_key(
+            weights=digest,
+            columns=self.n_features_in_,
+            pooling=self.pooling,
+            max_length=self.max_length_,
+            long_text=self.long_text,
+            stride=self.stride,
+            normalize=self.normalize,
+            precision=resolve_precision(self.precision, self._resolved_device()),
+        )

@@ -46,6 +46,12 @@ class TextInput:
     def n_columns(self) -> int:
         return 1 if self.pairs is None else 2
 
+    def take(self, indices: Any) -> TextInput:
+        """The rows at ``indices`` (without index or column names)."""
+        texts = [self.texts[i] for i in indices]
+        pairs = None if self.pairs is None else [self.pairs[i] for i in indices]
+        return TextInput(texts, pairs)
+
     def rows(self) -> list[tuple[str, ...]]:
         """One tuple per row: ``(text,)`` or ``(text_a, text_b)``."""
         if self.pairs is None:

@@ -106,10 +106,12 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Precision of the forward passes: ``"bfloat16"`` is faster on recent
-        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
-        loss). Outputs are float32.
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
+        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
+        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
+        choice in ``precision_``. ``"float16"`` is GPU only (training then
+        scales the loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split: an int gives the same model on every fit (on the
@@ -137,6 +139,9 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         and ``valid_loss``, on fixed masks, with early stopping).
     max_length_ : int
         The token limit in use.
+    precision_ : str
+        The precision ``fit`` computed in (``precision`` with ``"auto"``
+        resolved for the device).
     n_features_in_ : int
         1 for single texts, 2 for sentence pairs.
     feature_names_in_ : ndarray of str
@@ -215,7 +220,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         freeze_encoder=False,
         trainable_layers=None,
         device="auto",
-        precision="float32",
+        precision="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -494,13 +499,13 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
         check_is_fitted(self, "model_")
-        pairs = self._check_text(X, reset=False).pairs is not None
+        text_input = self._check_text(X, reset=False)
         return self._embed(
-            X,
+            text_input,
             self.model_,
             self.model_.base_model,
             # pairs are truncated as in fit (chunks split the second text only)
-            long_text="truncate" if pairs else self.long_text,
+            long_text="truncate" if text_input.pairs is not None else self.long_text,
         )
 
     # -- export ------------------------------------------------------------

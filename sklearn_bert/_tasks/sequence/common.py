@@ -25,7 +25,8 @@ class SequenceBase(FineTuneBase):
     _score_name = "valid_score"
 
     def _tokenize(self, tokenizer: Any, model: Any, text_input: Any, max_length: int):
-        from ..._text.tokenize import model_input_names, tokenize, warn_truncated
+        """Tokenized rows, and how many were truncated."""
+        from ..._text.tokenize import model_input_names, tokenize
 
         tok = tokenize(
             tokenizer,
@@ -33,15 +34,18 @@ class SequenceBase(FineTuneBase):
             max_length=max_length,
             input_names=model_input_names(model),
         )
-        warn_truncated(tok.n_truncated, max_length, can_chunk=False)
-        return tok.features
+        return tok.features, tok.n_truncated
 
     def _training_data(
         self, prepared: Prepared, tokenizer: Any, model: Any, max_length: int
     ) -> TrainingData:
         from ..._engine.data import FeatureDataset
+        from ..._text.tokenize import warn_truncated
 
-        features = self._tokenize(tokenizer, model, prepared.rows, max_length)
+        features, n_truncated = self._tokenize(
+            tokenizer, model, prepared.rows, max_length
+        )
+        warn_truncated(n_truncated, max_length, can_chunk=False)
         return TrainingData(
             FeatureDataset(features, prepared.targets, prepared.weights),
             stratify=prepared.stratify,
@@ -68,17 +72,28 @@ class SequenceBase(FineTuneBase):
 
     # -- inference ---------------------------------------------------------
     def _raw_outputs(self, X: Any) -> np.ndarray:
-        """Head outputs (logits or standardised values), shape (n, n_outputs)."""
-        from ..._engine.inference import gather
-        from ..._text.tokenize import unique_rows
+        """Head outputs (logits or standardised values), shape (n, n_outputs).
+
+        Distinct rows are tokenized and run a bounded number at a time (see
+        ``_engine.inference.streamed``) and written into one array.
+        """
+        from ..._engine.inference import gather, streamed
+        from ..._text.tokenize import unique_rows, warn_truncated
 
         check_is_fitted(self, "net_")
         text_input = self._check_text(X, reset=False)
         uniq, inverse = unique_rows(text_input)
-        features = self._tokenize(
-            self.tokenizer_, self.net_.module_.hf_model, uniq, self.max_length_
-        )
-        return gather(self._run(features), len(features))[inverse]
+        model = self.net_.module_.hf_model
+        out = np.empty((len(uniq), self.net_.module_.n_outputs), dtype=np.float32)
+        n_truncated = 0
+        for part in streamed(len(uniq)):
+            features, truncated = self._tokenize(
+                self.tokenizer_, model, uniq.take(part), self.max_length_
+            )
+            n_truncated += truncated
+            out[part.start : part.stop] = gather(self._run(features), len(features))
+        warn_truncated(n_truncated, self.max_length_, can_chunk=False)
+        return out if len(uniq) == len(inverse) else out[inverse]
 
     def _save(self, path: Any, config_updates: dict[str, Any], **fold) -> Any:
         from .export import save_sequence_model

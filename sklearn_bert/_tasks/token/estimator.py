@@ -98,10 +98,12 @@ class BertTokenClassifier(FineTuneBase):
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Precision of the forward passes: ``"bfloat16"`` is faster on recent
-        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
-        loss). Outputs are float32.
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
+        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
+        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
+        choice in ``precision_``. ``"float16"`` is GPU only (training then
+        scales the loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split: an int gives the same model on every fit (on the
@@ -129,6 +131,9 @@ class BertTokenClassifier(FineTuneBase):
         The tokenizer.
     max_length_ : int
         The token limit per window in use.
+    precision_ : str
+        The precision ``fit`` computed in (``precision`` with ``"auto"``
+        resolved for the device).
     n_features_in_ : int
         Always 1 (one column of sentences).
     feature_names_in_ : ndarray of str
@@ -207,7 +212,7 @@ class BertTokenClassifier(FineTuneBase):
         trainable_layers=None,
         dropout=0.1,
         device="auto",
-        precision="float32",
+        precision="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
