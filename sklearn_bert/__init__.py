@@ -2,6 +2,10 @@
 
 from ._engine.cache import clear_cache
 from ._io.models import DEFAULT_MODEL, bundled_models
+from ._tasks.contrastive.estimators import (
+    BertContrastiveClassifier,
+    BertContrastiveRegressor,
+)
 from ._tasks.mlm.estimator import BertMaskedLM
 from ._tasks.qa.estimator import BertQuestionAnswerer
 from ._tasks.sequence.classifier import BertClassifier
@@ -13,6 +17,8 @@ from ._version import __version__
 __all__ = [
     "DEFAULT_MODEL",
     "BertClassifier",
+    "BertContrastiveClassifier",
+    "BertContrastiveRegressor",
     "BertMaskedLM",
     "BertQuestionAnswerer",
     "BertRegressor",

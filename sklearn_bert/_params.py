@@ -35,8 +35,9 @@ CONSTRAINTS: dict[str, list] = {
     "pooling": [StrOptions(set(POOLINGS))],
     "long_text": [StrOptions(set(LONG_TEXT_OPTIONS))],
     "stride": [Interval(Integral, 0, None, closed="left")],
-    "max_epochs": [Interval(Integral, 1, None, closed="left")],
-    "lr": [Interval(Real, 0, None, closed="neither")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+    "head_lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "warmup_ratio": [Interval(Real, 0, 1, closed="both")],
     "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
@@ -60,6 +61,7 @@ COMMON = ("model", "max_length", "batch_size", "device", "precision", "verbose")
 TRAINING = (
     "max_epochs",
     "lr",
+    "head_lr",
     "weight_decay",
     "warmup_ratio",
     "gradient_accumulation_steps",
@@ -84,8 +86,9 @@ DEFAULTS: dict[str, Any] = {
     "precision": "auto",
     "verbose": 0,
     "pooling": "mean",
-    "max_epochs": 3,
-    "lr": 5e-5,
+    "max_epochs": "auto",
+    "lr": "auto",
+    "head_lr": "auto",
     "weight_decay": 0.01,
     "warmup_ratio": 0.1,
     "gradient_accumulation_steps": 1,
@@ -143,9 +146,16 @@ attention-masked mean), ``"cls"`` (the first token's vector, ``[CLS]`` or
 Tokens shared by consecutive windows (chunks) of an input longer than
 ``max_length``.""",
     "max_epochs": """
-Passes over the training data.""",
+Passes over the training data. ``"auto"`` aims at a fixed number of optimizer
+steps, within a range of epochs, so that small data sets get more passes;
+``fit`` records its choice in ``max_epochs_``.""",
     "lr": """
-Peak learning rate of AdamW.""",
+Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+``fit`` and recorded in ``lr_``.""",
+    "head_lr": """
+Peak learning rate of the task head, which starts from random weights.
+``"auto"`` is a multiple of the encoder's, recorded in ``head_lr_``; None
+uses ``lr``.""",
     "weight_decay": """
 AdamW weight decay (not applied to biases and normalisation weights).""",
     "warmup_ratio": """
@@ -204,8 +214,9 @@ TYPES: dict[str, str] = {
     "verbose": "int",
     "pooling": '{"mean", "cls", "max"}',
     "stride": "int",
-    "max_epochs": "int",
-    "lr": "float",
+    "max_epochs": 'int or "auto"',
+    "lr": 'float or "auto"',
+    "head_lr": 'float, "auto" or None',
     "weight_decay": "float",
     "warmup_ratio": "float",
     "gradient_accumulation_steps": "int",

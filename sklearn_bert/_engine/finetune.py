@@ -18,6 +18,7 @@ sets the fitted attributes last, on an unfitted twin (see
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,36 @@ class Prepared:
     load_kwargs: dict[str, Any] = field(default_factory=dict)
     fitted: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The resolved training budget of one fit (``"auto"`` decided).
+
+    Attributes
+    ----------
+    max_epochs : int
+        Passes over the training sequences.
+    lr : float
+        Peak learning rate of the encoder.
+    head_lr : float
+        Peak learning rate of the task head.
+    """
+
+    max_epochs: int
+    lr: float
+    head_lr: float
+
+
+#: With ``max_epochs="auto"``: optimizer steps to aim for, and the range of
+#: epochs that may take.
+AUTO_STEPS = 250
+AUTO_EPOCHS = (3, 20)
+#: With ``lr="auto"``: the encoder's peak learning rate.
+AUTO_LR = 5e-5
+#: With ``head_lr="auto"``: the head's peak learning rate, as a multiple of
+#: the encoder's (a new head starts from random weights).
+AUTO_HEAD_LR_FACTOR = 20.0
 
 
 @dataclass
@@ -141,6 +172,7 @@ class FineTuneBase(BertBase):
         )
         train = dataset if valid_idx is None else dataset.subset(train_idx)
         valid = None if valid_idx is None else dataset.subset(valid_idx)
+        budget = self._budget(len(train))
         with seeded(seed, device):
             module, criterion = self._module(model, prepared)
             freeze_layers(module.encoder, self.freeze_encoder, self.trainable_layers)
@@ -150,6 +182,7 @@ class FineTuneBase(BertBase):
                 criterion,
                 estimator=self,
                 precision=precision,
+                budget=budget,
                 train=train,
                 valid=valid,
                 pad_token_id=pad_token_id(tokenizer),
@@ -159,7 +192,7 @@ class FineTuneBase(BertBase):
                 collate=data.collate,
                 valid_collate=data.valid_collate,
             )
-            if self.max_epochs > 0:
+            if budget.max_epochs > 0:
                 net.fit(train, None)
             else:  # nothing to train (a masked LM scored before adaptation)
                 net.initialize()
@@ -172,12 +205,30 @@ class FineTuneBase(BertBase):
             "tokenizer_": tokenizer,
             "max_length_": max_length,
             "precision_": precision,
+            "max_epochs_": budget.max_epochs,
+            "lr_": budget.lr,
+            "head_lr_": budget.head_lr,
             **prepared.fitted,
             **data.fitted,
             **self._fitted_model(net),
         }
         for name, value in fitted.items():
             setattr(self, name, value)
+
+    def _budget(self, n_train: int) -> Budget:
+        """Epochs and learning rates, with ``"auto"`` decided for ``n_train``
+        training sequences (see the user guide, "Defaults that adapt")."""
+        batches = math.ceil(n_train / self.batch_size)
+        steps_per_epoch = math.ceil(batches / self.gradient_accumulation_steps)
+        epochs = self.max_epochs
+        if epochs == "auto":
+            low, high = AUTO_EPOCHS
+            epochs = int(np.clip(-(-AUTO_STEPS // steps_per_epoch), low, high))
+        lr = AUTO_LR if self.lr == "auto" else float(self.lr)
+        head_lr = getattr(self, "head_lr", None)
+        if head_lr == "auto":
+            head_lr = AUTO_HEAD_LR_FACTOR * lr
+        return Budget(int(epochs), lr, lr if head_lr is None else float(head_lr))
 
     # -- the steps -----------------------------------------------------------
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> Prepared:

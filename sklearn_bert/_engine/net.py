@@ -83,6 +83,9 @@ class BertNet(NeuralNet):
         Gradient clipping norm.
     weight_scale : float
         Mean weight of the training rows (the loss's normaliser).
+    head_lr : float or None
+        Peak learning rate of the module's head (its ``head_modules()``);
+        None uses ``lr``.
     """
 
     def __init__(
@@ -94,9 +97,11 @@ class BertNet(NeuralNet):
         precision="float32",
         max_grad_norm=1.0,
         weight_scale=1.0,
+        head_lr=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.head_lr = head_lr
         self.num_training_steps = num_training_steps
         self.warmup_ratio = warmup_ratio
         self.gradient_accumulation_steps = gradient_accumulation_steps
@@ -106,7 +111,16 @@ class BertNet(NeuralNet):
 
     # -- optimisation --------------------------------------------------------
     def initialize_optimizer(self, *args, **kwargs):
-        super().initialize_optimizer(*args, **kwargs)
+        _, options = self.get_params_for_optimizer("optimizer", [])
+        options.pop("param_groups", None)
+        weight_decay = options.pop("weight_decay", 0.0)
+        groups = param_groups(
+            self.module_,
+            lr=self.lr,
+            head_lr=self.lr if self.head_lr is None else self.head_lr,
+            weight_decay=weight_decay,
+        )
+        self.optimizer_ = self.optimizer(groups, **{**options, "lr": self.lr})
         warmup = int(round(self.warmup_ratio * self.num_training_steps))
         self.scheduler_ = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer_, linear_schedule(warmup, self.num_training_steps)
@@ -228,6 +242,7 @@ class BertNet(NeuralNet):
                 "precision": self.precision,
                 "max_epochs": self.max_epochs,
                 "lr": self.lr,
+                "head_lr": self.head_lr,
                 "warmup_ratio": self.warmup_ratio,
                 "gradient_accumulation_steps": self.gradient_accumulation_steps,
                 "max_grad_norm": self.max_grad_norm,
@@ -253,6 +268,35 @@ class BertNet(NeuralNet):
         )
         self.initialize()
         self.history = History(state["history"])
+
+
+def param_groups(
+    module: torch.nn.Module, *, lr: float, head_lr: float, weight_decay: float
+) -> list[dict[str, Any]]:
+    """AdamW groups: the head's own weights at ``head_lr``, the rest at ``lr``;
+    no weight decay on biases and normalisation weights."""
+    head_ids = {
+        id(p) for m in getattr(module, "head_modules", list)() for p in m.parameters()
+    }
+    encoder = getattr(module, "encoder", None)
+    if encoder is not None:  # a weight shared with the encoder is the encoder's
+        head_ids -= {id(p) for p in encoder.parameters()}
+    groups: dict[tuple[bool, bool], list] = {}
+    seen: set[int] = set()
+    for name, p in module.named_parameters():
+        if id(p) in seen:
+            continue
+        seen.add(id(p))
+        no_decay = name.endswith("bias") or "norm" in name.lower()
+        groups.setdefault((id(p) in head_ids, no_decay), []).append(p)
+    return [
+        {
+            "params": params,
+            "lr": head_lr if is_head else lr,
+            "weight_decay": 0.0 if no_decay else weight_decay,
+        }
+        for (is_head, no_decay), params in groups.items()
+    ]
 
 
 def _to_float(y_pred):
@@ -319,6 +363,7 @@ def build_net(
     *,
     estimator: Any,
     precision: str,
+    budget: Any,
     train: FeatureDataset,
     valid: FeatureDataset | None,
     pad_token_id: int,
@@ -331,8 +376,9 @@ def build_net(
     """A :class:`BertNet` configured from an estimator's training parameters.
 
     ``estimator`` provides the shared training parameters (see
-    ``_params.TRAINING``), ``batch_size`` and ``verbose``; ``precision`` is
-    the resolved one (never ``"auto"``).
+    ``_params.TRAINING``), ``batch_size`` and ``verbose``; ``precision`` and
+    ``budget`` (epochs and learning rates, a :class:`~._engine.finetune.Budget`)
+    are resolved (never ``"auto"``).
     ``collate`` replaces the padding collate of the training batches (for
     example dynamic masking), ``valid_collate`` that of the validation
     batches (default: ``collate``).
@@ -366,15 +412,14 @@ def build_net(
     if est.verbose >= 2:
         callbacks.append(("progress", ProgressBar()))
     callbacks.extend((f"user_{i}", cb) for i, cb in enumerate(est.callbacks or []))
-    no_decay = [(p, {"weight_decay": 0.0}) for p in ("*bias", "*LayerNorm*", "*norm*")]
     return BertNet(
         module=module,
         criterion=criterion,
         optimizer=torch.optim.AdamW,
-        lr=est.lr,
+        lr=budget.lr,
+        head_lr=budget.head_lr,
         optimizer__weight_decay=est.weight_decay,
-        optimizer__param_groups=no_decay,
-        max_epochs=est.max_epochs,
+        max_epochs=budget.max_epochs,
         batch_size=est.batch_size,
         iterator_train=training_loader,
         iterator_train__collate_fn=collate,
@@ -386,7 +431,10 @@ def build_net(
         device=str(device),
         verbose=int(est.verbose >= 1),
         num_training_steps=count_optimizer_steps(
-            len(train), est.batch_size, est.gradient_accumulation_steps, est.max_epochs
+            len(train),
+            est.batch_size,
+            est.gradient_accumulation_steps,
+            budget.max_epochs,
         ),
         warmup_ratio=est.warmup_ratio,
         gradient_accumulation_steps=est.gradient_accumulation_steps,

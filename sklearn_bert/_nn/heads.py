@@ -10,6 +10,8 @@ config + safetensors and rebuilt (see :mod:`._nn.portable`).
   encoder, pooling of :mod:`._text.pooling` (``"cls"``, ``"mean"`` or
   ``"max"``, the same vectors ``BertTransformer`` returns), dropout and one
   linear layer.
+- :class:`PooledModule`: the encoder and its pooling alone (contrastive
+  fine-tuning trains the vectors themselves).
 - :class:`TokenModule`: the family's token classification model.
 - :class:`SpanModule`: the family's question-answering model, start and end
   logits stacked, padding masked out.
@@ -124,6 +126,43 @@ class PooledHeadModule(TaskModule):
         return self.head(self.dropout(pooled.to(self.head.weight.dtype)))
 
 
+class PooledModule(TaskModule):
+    """The encoder and its pooling, returning one vector per row.
+
+    What :class:`~sklearn_bert.BertTransformer` returns, as a module to train
+    with a loss on the vectors themselves (contrastive fine-tuning).
+
+    Parameters
+    ----------
+    hf_model : transformers.PreTrainedModel
+        An ``AutoModel`` encoder.
+    pooling : {"cls", "mean", "max"}
+        How the token vectors of the last layer become one vector.
+    """
+
+    hf_task = "base"
+
+    def __init__(self, hf_model: nn.Module, pooling: str):
+        super().__init__()
+        self.hf_model = hf_model
+        self.pooling = pooling
+
+    @property
+    def encoder(self) -> nn.Module:
+        return self.hf_model
+
+    def head_modules(self) -> list[nn.Module]:
+        return []
+
+    def spec(self) -> dict[str, Any]:
+        return {"pooling": self.pooling}
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        inputs = self._inputs(input_ids, attention_mask, token_type_ids)
+        hidden = self.hf_model(**inputs).last_hidden_state
+        return pool(hidden, attention_mask, self.pooling)
+
+
 class FamilyHeadModule(TaskModule):
     """A task model of the family (its own head) with our ``dropout``."""
 
@@ -225,5 +264,5 @@ def masked_logits(
 #: The task modules by class name (what a portable export may name).
 TASK_MODULES: dict[str, type[TaskModule]] = {
     cls.__name__: cls
-    for cls in (PooledHeadModule, TokenModule, SpanModule, MaskedLMModule)
+    for cls in (PooledHeadModule, PooledModule, TokenModule, SpanModule, MaskedLMModule)
 }

@@ -6,6 +6,7 @@ from os import PathLike
 
 import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine.base import BertBase, EmbeddingMixin
@@ -80,18 +81,26 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         0 is silent; 1 prints one line per training epoch (losses, validation
         score, duration) and notes such as newly initialised weights; 2 adds
         progress bars and transformers' loading reports.
-    fine_tune : bool, default=False
+    fine_tune : bool or "contrastive", default=False
         When True, ``fit(X, y)`` first fine-tunes the encoder on ``y`` with a
         :class:`BertClassifier` (class labels) or :class:`BertRegressor`
         (numeric targets), as ``sklearn.utils.multiclass.type_of_target``
         tells, with the same ``pooling`` and ``max_length`` that
         ``transform`` uses; ``transform`` then returns the adapted
-        embeddings. Off by default: ``fit`` then only loads the model and
-        ignores ``y``.
-    max_epochs : int, default=3
-        Passes over the training data.
-    lr : float, default=5e-5
-        Peak learning rate of AdamW.
+        embeddings. ``"contrastive"`` fine-tunes the pooled vectors
+        themselves on pairs of rows built from ``y`` (same class: similar,
+        different classes: dissimilar; label sets: their Jaccard similarity;
+        numbers: one minus their scaled distance), the SetFit recipe, so that
+        a scikit-learn model trained on the embeddings separates the classes
+        with few labels (see :class:`BertContrastiveClassifier`). Off by
+        default: ``fit`` then only loads the model and ignores ``y``.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"`` aims at a fixed number of
+        optimizer steps, within a range of epochs, so that small data sets get
+        more passes; ``fit`` records its choice in ``max_epochs_``.
+    lr : float or "auto", default="auto"
+        Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+        ``fit`` and recorded in ``lr_``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -144,7 +153,13 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         Embedding size (the encoder's hidden size).
     history_ : skorch.history.History
         The fine-tuning history (epochs, losses); only after a fit with
-        ``fine_tune=True``.
+        ``fine_tune`` set.
+    max_epochs_ : int
+        The epochs fine-tuning trained for; only after a fit with
+        ``fine_tune`` set.
+    lr_ : float
+        The encoder's peak learning rate in fine-tuning; only after a fit
+        with ``fine_tune`` set.
 
     See Also
     --------
@@ -182,7 +197,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         **constraints("pooling", "long_text", "stride", "class_weight"),
         **constraints(*_FINE_TUNING),
         "normalize": ["boolean"],
-        "fine_tune": ["boolean"],
+        "fine_tune": ["boolean", StrOptions({"contrastive"})],
         "cache": ["boolean", str, PathLike, None],
     }
 
@@ -200,8 +215,8 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         precision="auto",
         verbose=0,
         fine_tune=False,
-        max_epochs=3,
-        lr=5e-5,
+        max_epochs="auto",
+        lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
         validation_fraction=0.1,
@@ -268,6 +283,8 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             tokenizer = estimator.tokenizer_
             model = estimator.net_.module_.hf_model
             fitted["history_"] = estimator.history_
+            fitted["max_epochs_"] = estimator.max_epochs_
+            fitted["lr_"] = estimator.lr_
         elif self.cache not in (None, False) and isinstance(self.model, str | PathLike):
             # Frozen weights: the clones of a search share one loaded copy,
             # and the cache space is named after the checkpoint's files.
@@ -301,15 +318,34 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
 
         if y is None:
             raise ValueError(
-                "fine_tune=True needs targets: call fit(X, y), or set "
-                "fine_tune=False for frozen embeddings."
+                f"fine_tune={self.fine_tune!r} needs targets: call fit(X, y), or "
+                "set fine_tune=False for frozen embeddings."
             )
-        target_type = type_of_target(y, input_name="y")
-        regression = target_type in ("continuous", "continuous-multioutput")
         shared = ("model", "pooling", "max_length", "batch_size", "device", "verbose")
         settings = {
             name: getattr(self, name) for name in (*shared, "precision", *_FINE_TUNING)
         }
+        if self.fine_tune == "contrastive":
+            from .contrastive.trainer import ContrastiveTrainer
+
+            if self.class_weight is not None:
+                raise ValueError(
+                    "class_weight does not apply to fine_tune='contrastive' (similar "
+                    "and dissimilar pairs are balanced); remove class_weight."
+                )
+            trainer = ContrastiveTrainer(
+                **settings,
+                gradient_accumulation_steps=1,
+                group_by_length=True,
+                max_grad_norm=1.0,
+                freeze_encoder=False,
+                trainable_layers=None,
+                dropout=0.0,
+                callbacks=None,
+            )
+            return trainer.fit(X, y, sample_weight=sample_weight)
+        target_type = type_of_target(y, input_name="y")
+        regression = target_type in ("continuous", "continuous-multioutput")
         if regression:
             if self.class_weight is not None:
                 raise ValueError(

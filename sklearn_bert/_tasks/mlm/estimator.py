@@ -7,7 +7,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from sklearn.base import TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..._engine.base import EmbeddingMixin
@@ -69,10 +69,17 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     batch_size : int, default=16
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
-    max_epochs : int, default=3
-        Passes over the training data.
-    lr : float, default=5e-5
-        Peak learning rate of AdamW.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"`` aims at a fixed number of
+        optimizer steps, within a range of epochs, so that small data sets get
+        more passes; ``fit`` records its choice in ``max_epochs_``.
+    lr : float or "auto", default="auto"
+        Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+        ``fit`` and recorded in ``lr_``.
+    head_lr : float, "auto" or None, default="auto"
+        Peak learning rate of the task head, which starts from random weights.
+        ``"auto"`` is a multiple of the encoder's, recorded in ``head_lr_``;
+        None uses ``lr``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -142,6 +149,13 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     precision_ : str
         The precision ``fit`` computed in (``precision`` with ``"auto"``
         resolved for the device).
+    max_epochs_ : int
+        The epochs ``fit`` trained for (``max_epochs`` with ``"auto"``
+        decided).
+    lr_ : float
+        The encoder's peak learning rate ``fit`` used.
+    head_lr_ : float
+        The head's peak learning rate ``fit`` used.
     n_features_in_ : int
         1 for single texts, 2 for sentence pairs.
     feature_names_in_ : ndarray of str
@@ -156,7 +170,9 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     Notes
     -----
     Masks are drawn in the batch collate function, so each epoch sees new
-    masks (dynamic masking, as in RoBERTa). With early stopping, the chunks
+    masks (dynamic masking, as in RoBERTa). ``max_epochs=0`` loads the
+    checkpoint (with its new head when it has none) without training, to
+    score the starting point. With early stopping, the chunks
     of one long text stay on one side of the validation split. The
     prediction head has no dropout of its own (there is no ``dropout``
     parameter). ``score`` uses a fixed recipe
@@ -190,7 +206,10 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
             if k != "dropout"
         },
         **constraints("pooling", "long_text", "stride"),
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [
+            Interval(Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "mlm_probability": [Interval(Real, 0, 1, closed="neither")],
         "whole_word_masking": ["boolean"],
     }
@@ -207,8 +226,9 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         long_text="chunk",
         stride=32,
         batch_size=16,
-        max_epochs=3,
-        lr=5e-5,
+        max_epochs="auto",
+        lr="auto",
+        head_lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
         gradient_accumulation_steps=1,
@@ -235,6 +255,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
+        self.head_lr = head_lr
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.gradient_accumulation_steps = gradient_accumulation_steps

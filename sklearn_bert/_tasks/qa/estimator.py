@@ -53,10 +53,17 @@ class BertQuestionAnswerer(FineTuneBase):
     batch_size : int, default=16
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
-    max_epochs : int, default=3
-        Passes over the training data.
-    lr : float, default=5e-5
-        Peak learning rate of AdamW.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"`` aims at a fixed number of
+        optimizer steps, within a range of epochs, so that small data sets get
+        more passes; ``fit`` records its choice in ``max_epochs_``.
+    lr : float or "auto", default="auto"
+        Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+        ``fit`` and recorded in ``lr_``.
+    head_lr : float, "auto" or None, default="auto"
+        Peak learning rate of the task head, which starts from random weights.
+        ``"auto"`` is a multiple of the encoder's, recorded in ``head_lr_``;
+        None uses ``lr``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -126,6 +133,13 @@ class BertQuestionAnswerer(FineTuneBase):
     precision_ : str
         The precision ``fit`` computed in (``precision`` with ``"auto"``
         resolved for the device).
+    max_epochs_ : int
+        The epochs ``fit`` trained for (``max_epochs`` with ``"auto"``
+        decided).
+    lr_ : float
+        The encoder's peak learning rate ``fit`` used.
+    head_lr_ : float
+        The head's peak learning rate ``fit`` used.
     n_windows_ : int
         Number of training windows (at least one per question).
     n_features_in_ : int
@@ -207,8 +221,9 @@ class BertQuestionAnswerer(FineTuneBase):
         max_answer_length=30,
         null_score_threshold=None,
         batch_size=16,
-        max_epochs=3,
-        lr=5e-5,
+        max_epochs="auto",
+        lr="auto",
+        head_lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
         gradient_accumulation_steps=1,
@@ -234,6 +249,7 @@ class BertQuestionAnswerer(FineTuneBase):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
+        self.head_lr = head_lr
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.gradient_accumulation_steps = gradient_accumulation_steps
