@@ -53,6 +53,14 @@ class BertBase(BaseEstimator):
         tags.input_tags.one_d_array = True
         return tags
 
+    def __copy__(self):
+        """A shallow copy: a new estimator sharing the parameters and fitted
+        attributes (without the pickling round trip that ``copy.copy`` would
+        otherwise make through ``__getstate__``)."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
     # -- fitting -----------------------------------------------------------
     def _fit_atomically(self, *args: Any, **kwargs: Any):
         """Run ``self._fit(*args, **kwargs)`` on a twin; adopt its fitted state."""
@@ -78,6 +86,8 @@ class BertBase(BaseEstimator):
         number of columns, and for a DataFrame the column names (as
         scikit-learn does). ``fit`` records them with :meth:`_input_attributes`.
         """
+        if not reset:
+            self._check_inference_params()
         text_input = check_text_input(X, allow_pairs=allow_pairs)
         if reset:
             return text_input
@@ -88,16 +98,26 @@ class BertBase(BaseEstimator):
                 f"{type(self).__name__} was fitted on {kind} "
                 f"({self.n_features_in_} column(s)) but got {n_columns} column(s)."
             )
+        self._check_column_names(text_input.columns if text_input.is_frame else None)
+        return text_input
+
+    def _check_column_names(self, names: list[str] | None) -> None:
+        """A DataFrame's column names (None for other input) against those
+        seen in ``fit``, as scikit-learn checks them."""
         fitted_names = getattr(self, "feature_names_in_", None)
-        if text_input.is_frame and fitted_names is not None:
-            names = list(text_input.columns or [])
-            if names != list(fitted_names):
+        if names is not None and fitted_names is not None:
+            if list(names) != list(fitted_names):
                 raise ValueError(
-                    f"The DataFrame's columns {names} are not the columns "
+                    f"The DataFrame's columns {list(names)} are not the columns "
                     f"{list(fitted_names)} seen in fit; select or rename them in "
                     "that order."
                 )
-        return text_input
+
+    def _check_inference_params(self) -> None:
+        """Validate the parameters again before inference: ``set_params`` after
+        ``fit`` may have changed ``batch_size``, ``precision``, ... and a bad
+        value must fail here, naming the parameter, not deep inside torch."""
+        self._validate_params()
 
     @staticmethod
     def _input_attributes(n_columns: int, columns: list[str] | None) -> dict:

@@ -439,6 +439,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         from .masking import encode_masked_texts
 
         check_is_fitted(self, "model_")
+        self._check_inference_params()
         if not isinstance(top_k, Integral) or isinstance(top_k, bool) or top_k < 1:
             raise ValueError(f"top_k must be a positive integer, got {top_k!r}.")
         text_input = check_text_input(texts, allow_pairs=False)

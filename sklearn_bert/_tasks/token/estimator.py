@@ -371,8 +371,15 @@ class BertTokenClassifier(FineTuneBase):
 
     # -- inference ------------------------------------------------------------
     def _check_words(self, X: Any) -> WordInput:
+        import pandas as pd
+
         check_is_fitted(self, "net_")
-        return check_word_input(X)
+        self._check_inference_params()
+        word_input = check_word_input(X)
+        self._check_column_names(
+            word_input.columns if isinstance(X, pd.DataFrame) else None
+        )
+        return word_input
 
     def _predict_logits(self, sentences: list[list[str]]) -> list[np.ndarray]:
         """Logits of every word, one ``(n_words, n_classes)`` array per sentence."""

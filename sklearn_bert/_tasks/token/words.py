@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._text.inputs import is_missing, row_name, short_repr
+from ..._text.inputs import check_encodable, is_missing, row_name, short_repr
 
 
 @dataclass
@@ -107,6 +107,10 @@ def _check_items(items: list[Any], position: int, index: Any, kind: str) -> None
     """Every item is a string (tokens) or a string / integer (tags)."""
     for j, item in enumerate(items):
         if isinstance(item, str):
+            if kind == "token":
+                check_encodable(
+                    item, lambda j=j: f"token {j} of {row_name(position, index)}"
+                )
             continue
         if (
             kind == "tag"
