@@ -199,31 +199,77 @@ class BertBase(BaseEstimator):
         )
 
     # -- pickling ----------------------------------------------------------
-    # ``tokenizer_`` and ``model_`` (a Hugging Face model) are stored as an
-    # in-memory Hugging Face folder: safetensors on the CPU, no absolute
-    # paths, loadable on a machine without the GPU they were trained on.
-    # A ``net_`` pickles itself as plain data (see ``_engine.net.BertNet``),
-    # and ``history_`` as plain rows.
+    # The state holds plain values only (str, numbers, bytes, lists, dicts,
+    # NumPy arrays), so that ``skops.io`` needs to trust no type but the
+    # estimator's own class: ``tokenizer_`` and ``model_`` (a Hugging Face
+    # model) become an in-memory Hugging Face folder (safetensors on the CPU,
+    # no absolute paths), a ``net_`` its plain data (see
+    # ``_engine.net.BertNet``), ``history_`` plain rows. Loading reads
+    # safetensors, JSON and tokenizer files only, never pickled bytes. The
+    # state records the library version that wrote it.
     def __getstate__(self):
+        from .._version import __version__
+
         # A copy: on Python 3.11+ ``object.__getstate__`` returns the live
         # ``__dict__``, and popping from it would strip the fitted estimator.
         state = dict(super().__getstate__())
+        state[VERSION_KEY] = __version__
         if "history_" in state:  # skorch's History as plain rows
             state["history_"] = [dict(row) for row in state["history_"]]
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_state"] = net.__getstate__()
         tokenizer = state.pop("tokenizer_", None)
         model = state.pop("model_", None)
         if tokenizer is not None or model is not None:
             from .._io.loading import dump_pretrained
 
-            state["_pretrained_files"] = (
+            state["_pretrained_files"] = [
                 model is not None,
                 dump_pretrained(model, tokenizer),
-            )
+            ]
         return state
 
     def __setstate__(self, state):
+        from .._version import __version__
+
+        state = dict(state)
+        version = state.pop(VERSION_KEY, None)
+        if version == __version__:
+            self._restore(state)
+            return
+        saved = "an unknown earlier version" if version is None else version
+        try:
+            self._restore(state)
+        except Exception as exc:
+            raise ValueError(
+                f"This {type(self).__name__} was saved by sklearn_bert {saved} and "
+                f"cannot be loaded by sklearn_bert {__version__}: {exc}. Load it "
+                f"with sklearn_bert {saved} and write its model with "
+                "save_pretrained (a folder any version can start from), or fit "
+                "it again."
+            ) from exc
+        import warnings
+
+        warnings.warn(
+            f"This {type(self).__name__} was saved by sklearn_bert {saved} and "
+            f"loaded by sklearn_bert {__version__}; check its predictions, or "
+            "save it again with this version.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def _restore(self, state: dict) -> None:
+        """Rebuild the fitted objects of a state made by ``__getstate__``."""
         files = state.pop("_pretrained_files", None)
+        net_state = state.pop("_net_state", None)
         super().__setstate__(state)
+        if net_state is not None:
+            from .net import BertNet
+
+            net = BertNet.__new__(BertNet)
+            net.__setstate__(net_state)
+            self.net_ = net
         if "history_" in state:
             net = self.__dict__.get("net_")
             if net is not None:
@@ -246,6 +292,10 @@ class BertBase(BaseEstimator):
                 model.config._name_or_path = name
                 model.eval()
                 self.model_ = model
+
+
+#: The state key recording the library version that pickled an estimator.
+VERSION_KEY = "_sklearn_bert_version"
 
 
 def model_name(model: Any) -> str:

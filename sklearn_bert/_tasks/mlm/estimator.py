@@ -538,6 +538,28 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         files = dump_pretrained(self.model_, self.tokenizer_)
         return _add_tensors(files, self._carried_weights_)
 
+    # -- pickling ----------------------------------------------------------
+    # The carried weights (a pooler) are tensors: stored as safetensors bytes
+    # so the state stays plain data (see ``BertBase.__getstate__``).
+    def __getstate__(self):
+        state = super().__getstate__()
+        carried = state.get("_carried_weights_")
+        if carried:
+            from safetensors.torch import save
+
+            state["_carried_weights_"] = save(
+                {k: v.contiguous() for k, v in carried.items()}
+            )
+        return state
+
+    def _restore(self, state: dict) -> None:
+        carried = state.get("_carried_weights_")
+        if isinstance(carried, bytes):
+            from safetensors.torch import load
+
+            state["_carried_weights_"] = load(carried)
+        super()._restore(state)
+
 
 def _masking(
     estimator: BertMaskedLM, tokenizer: Any, model: Any, *, score: bool = False
