@@ -65,9 +65,14 @@ class BertBase(BaseEstimator):
     def _fit_atomically(self, *args: Any, **kwargs: Any):
         """Run ``self._fit(*args, **kwargs)`` on a twin; adopt its fitted state."""
         twin = copy.copy(self)
-        for name in [k for k in twin.__dict__ if is_fitted_attribute(k)]:
+        fitted = {k: v for k, v in self.__dict__.items() if is_fitted_attribute(k)}
+        for name in fitted:
             del twin.__dict__[name]
+        if fitted and getattr(self, "warm_start", False):
+            # ``warm_start=True`` continues from the fitted state (read only)
+            twin._previous_fit = fitted
         twin._fit(*args, **kwargs)
+        twin.__dict__.pop("_previous_fit", None)
         for name in [k for k in self.__dict__ if is_fitted_attribute(k)]:
             del self.__dict__[name]
         self.__dict__.update(

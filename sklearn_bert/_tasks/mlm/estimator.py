@@ -121,6 +121,17 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
+    warm_start : bool, default=False
+        Continue training instead of starting over: from the checkpoint in
+        ``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs
+        in all, as if it had never stopped), otherwise from the fitted model
+        (``max_epochs`` more epochs, with a new learning-rate schedule; the
+        classes or outputs must stay the same).
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where a checkpoint of the training state is written after every
+        epoch (safetensors and JSON only, nothing that runs code when read);
+        with ``warm_start=True`` an interrupted fit resumes from it. Give every
+        fit its own folder. None writes no checkpoint.
 
     Attributes
     ----------
@@ -219,6 +230,8 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         random_state=None,
         verbose=0,
         callbacks=None,
+        warm_start=False,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.mlm_probability = mlm_probability
@@ -245,6 +258,8 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
 
     # -- fit ---------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -332,6 +347,13 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         from ..._nn.losses import MaskedLMLoss
 
         return MaskedLMModule(model), MaskedLMLoss()
+
+    def _previous_module(self, previous: dict) -> Any:
+        import copy
+
+        from ..._nn.heads import MaskedLMModule
+
+        return MaskedLMModule(copy.deepcopy(previous["model_"]))
 
     def _fitted_model(self, net: Any) -> dict[str, Any]:
         model = net.module_.hf_model

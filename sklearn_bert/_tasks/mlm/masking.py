@@ -229,6 +229,14 @@ class MaskingCollate:
         self.fixed = fixed
         self._rng = np.random.default_rng(seed)
 
+    def get_rng_state(self) -> dict[str, Any]:
+        """The state of the dynamic masks' generator (plain values, for a
+        checkpoint)."""
+        return self._rng.bit_generator.state
+
+    def set_rng_state(self, state: dict[str, Any]) -> None:
+        self._rng.bit_generator.state = state
+
     def _row_rng(self, ids: Sequence[int]) -> np.random.Generator:
         if not self.fixed:
             return self._rng
