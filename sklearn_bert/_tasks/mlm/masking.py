@@ -21,7 +21,7 @@ import torch
 from ..._nn.losses import IGNORE_INDEX
 from ..._text.batching import pad_batch
 from ..._text.inputs import TextInput
-from ..._text.tokenize import count_truncated
+from ..._text.tokenize import count_truncated, encode
 
 #: The fixed recipe of ``score``: seed and share of masked tokens.
 SCORE_SEED = 20240229
@@ -64,7 +64,8 @@ def tokenize_for_mlm(
     """
     pairs = text_input.pairs
     chunk = long_text == "chunk" and pairs is None
-    enc = tokenizer(
+    enc = encode(
+        tokenizer,
         text_input.texts,
         pairs,
         truncation=True if chunk else "longest_first",
@@ -108,8 +109,12 @@ def encode_masked_texts(
     """
     mask = tokenizer.mask_token
     rows = [text.replace(placeholder, mask) for text in texts]
-    enc = tokenizer(
-        rows, truncation=True, max_length=max_length, return_attention_mask=False
+    enc = encode(
+        tokenizer,
+        rows,
+        truncation=True,
+        max_length=max_length,
+        return_attention_mask=False,
     )
     keys = [k for k in ("input_ids", "token_type_ids") if k in enc and k in input_names]
     features = [{k: list(enc[k][i]) for k in keys} for i in range(len(rows))]
