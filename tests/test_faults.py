@@ -57,6 +57,37 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
 
 
+# -- a refit that fails keeps the fitted model ---------------------------------
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, RuntimeError], ids=str)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "BertClassifier",
+        "BertRegressor",
+        "BertMaskedLM",
+        "BertTokenClassifier",
+        "BertQuestionAnswerer",
+    ],
+)
+def test_a_failed_refit_keeps_every_estimator_whole(name, exc, tiny_model_dirs):
+    import copy
+
+    from test_common import ESTIMATORS, assert_same_outputs, fit, fitted, outputs
+
+    case = next(c for c in ESTIMATORS if c.name == name)
+    estimator = fitted(case, tiny_model_dirs, "bert")
+    X, y = case.make_data()
+    expected = outputs(case, estimator, X)
+    state = {k: v for k, v in vars(estimator).items() if k.endswith("_")}
+    failing = copy.copy(estimator).set_params(callbacks=[StopAt(1, 1, exc)])
+    with pytest.raises(exc):
+        fit(case, failing, X, y)
+    assert {k: v for k, v in vars(failing).items() if k.endswith("_")} == state
+    assert_same_outputs(outputs(case, failing, X), expected)
+
+
 # -- checkpoints and resuming --------------------------------------------------
 
 

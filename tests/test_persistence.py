@@ -112,11 +112,14 @@ def test_a_state_from_another_version_loads_with_a_warning(classifier, tiny_mode
     with pytest.warns(UserWarning, match=rf"0\.0\.1 and loaded by .*{__version__}"):
         twin = _load_state(estimator, state)
     np.testing.assert_array_equal(twin.predict_proba(X), estimator.predict_proba(X))
-    # a pickle written before versions were recorded
+    # a pickle written before versions (and warm_start, checkpoint_dir) were
+    # recorded: the new parameters take their defaults
     state = estimator.__getstate__()
-    del state[VERSION_KEY]
+    del state[VERSION_KEY], state["warm_start"], state["checkpoint_dir"]
     with pytest.warns(UserWarning, match="an unknown earlier version"):
-        _load_state(estimator, state)
+        twin = _load_state(estimator, state)
+    assert twin.get_params()["warm_start"] is False
+    np.testing.assert_array_equal(twin.predict_proba(X), estimator.predict_proba(X))
 
 
 def test_a_state_from_another_version_that_fails_names_both_versions(

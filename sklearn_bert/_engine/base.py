@@ -4,6 +4,7 @@ fits that change a fitted estimator only when they succeed."""
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import threading
 from typing import Any
@@ -269,6 +270,11 @@ class BertBase(BaseEstimator):
         files = state.pop("_pretrained_files", None)
         net_state = state.pop("_net_state", None)
         super().__setstate__(state)
+        # A state from an earlier version lacks the parameters added since:
+        # they take their defaults (which keep the old behaviour).
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.default is not param.empty and name not in self.__dict__:
+                setattr(self, name, param.default)
         if net_state is not None:
             from .net import BertNet
 
