@@ -5,7 +5,7 @@ the whole training state after each epoch, and once more when training ends::
 
     checkpoint_dir/
       latest.json              which epoch folder is complete (written last)
-      epoch-0002/
+      epoch-0002-<id>/
         state.json             epochs, seed, fingerprint of the fit, history,
                                LR schedule, gradient scaler, early stopping,
                                module class and arguments, optimizer settings
@@ -16,9 +16,10 @@ the whole training state after each epoch, and once more when training ends::
         best.safetensors       early stopping's best weights (when kept)
 
 Only JSON and safetensors: reading a checkpoint runs no code. An epoch
-folder is written under a temporary name and renamed when complete, and
-``latest.json`` is replaced atomically after it, so a process killed at any
-moment leaves the previous checkpoint whole. Only the process that trains
+folder is written under a temporary name and renamed to a new name when
+complete, ``latest.json`` is replaced atomically after it, and older folders
+are removed last, so a process killed at any moment leaves a complete
+checkpoint that ``latest.json`` names. Only the process that trains
 writes (rank 0 under ``torch.distributed``).
 
 :func:`read_checkpoint` reads the latest checkpoint; the fit template resumes
@@ -45,7 +46,7 @@ from skorch.callbacks import Callback, EarlyStopping
 #: Version of the layout above.
 FORMAT = 1
 LATEST = "latest.json"
-_EPOCH_FOLDER = re.compile(r"^epoch-\d{4,}$")
+_EPOCH_FOLDER = re.compile(r"^epoch-\d{4,}-[0-9a-f]{8}$")
 
 #: Parameters that do not change what a fit computes (left out of the
 #: fingerprint): how it reports, where it runs, where it checkpoints.
@@ -253,9 +254,8 @@ class Checkpointer(Callback):
             else None,
         }
         (tmp / "state.json").write_text(_dumps(state))
-        target = self.folder / f"epoch-{epoch:04d}"
-        if target.exists():
-            shutil.rmtree(target)
+        # a new name every time: the folder latest.json names is never touched
+        target = self.folder / f"epoch-{epoch:04d}-{uuid.uuid4().hex[:8]}"
         os.replace(tmp, target)
         _write_latest(self.folder, target.name)
         self._saved_epoch = epoch
