@@ -3,7 +3,7 @@
 ``GridSearchCV(BertClassifier(...), grid, cv=2)`` fine-tunes the bundled
 model (``sentence-transformers/all-MiniLM-L6-v2``, 22.7 M parameters, 91 MB
 of float32 weights) 40 times (20 candidates x 2 folds) plus the final refit,
-in this process (``n_jobs=1``), on a few dozen fine-food reviews. A scorer
+in this process (``n_jobs=1``), on 32 fine-food reviews (``--n-reviews``). A scorer
 records, after every fit, the process's resident memory (RSS, ``psutil``)
 and how many fine-tuned models are still alive (``BertNet`` objects and
 Hugging Face models reachable by the garbage collector).
@@ -23,7 +23,7 @@ machine without one the GPU part is skipped and the JSON says so.
 
 Run it with::
 
-    HF_HUB_OFFLINE=1 python benchmarks/bench_search_memory.py           # full
+    HF_HUB_OFFLINE=1 python benchmarks/bench_search_memory.py --threads 1  # full
     HF_HUB_OFFLINE=1 python benchmarks/bench_search_memory.py --quick   # smoke
 
 ``--quick``: 4 candidates, 16 reviews, results in
@@ -88,7 +88,7 @@ def _slope(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     h.add_common_arguments(parser, ours="float32")
-    parser.add_argument("--n-reviews", type=int, default=48)
+    parser.add_argument("--n-reviews", type=int, default=32)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
     h.configure(args)
