@@ -343,7 +343,7 @@ def write_files(files: dict[str, bytes], path: str | os.PathLike) -> Path:
 
 
 #: Suffixes of the files an in-memory model folder may hold.
-_SAFE_SUFFIXES = (".json", ".safetensors", ".txt", ".model")
+_SAFE_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".jinja")
 
 
 def check_file_name(rel: str) -> None:
