@@ -191,7 +191,10 @@ def main() -> None:
             "candidates": n_candidates,
             "cv": 2,
             "fits": len(records),
-            "estimator": repr(estimator),
+            # the bundled model by name, not by its folder on this machine
+            "estimator": repr(
+                estimator.set_params(model="sentence-transformers/all-MiniLM-L6-v2")
+            ),
             "device": args.device,
         },
         "environment": h.environment(),
