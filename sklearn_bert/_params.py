@@ -52,6 +52,8 @@ CONSTRAINTS: dict[str, list] = {
     "class_weight": [dict, StrOptions({"balanced"}), None],
     "random_state": ["random_state"],
     "callbacks": [list, None],
+    "warm_start": ["boolean"],
+    "checkpoint_dir": [str, os.PathLike, None],
 }
 
 #: The parameters of every estimator.
@@ -75,6 +77,8 @@ TRAINING = (
     "dropout",
     "random_state",
     "callbacks",
+    "warm_start",
+    "checkpoint_dir",
 )
 
 #: Defaults of the shared parameters (an estimator may choose its own for
@@ -102,6 +106,8 @@ DEFAULTS: dict[str, Any] = {
     "dropout": 0.1,
     "random_state": None,
     "callbacks": None,
+    "warm_start": False,
+    "checkpoint_dir": None,
 }
 
 #: Parameters whose default an estimator may choose (with its own reason).
@@ -195,6 +201,17 @@ The global random generators are left as they were.""",
     "callbacks": """
 Extra skorch callbacks, appended to the built-in ones; all their events
 fire, ``on_grad_computed`` included.""",
+    "warm_start": """
+Continue training instead of starting over: from the checkpoint in
+``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs in
+all, as if it had never stopped), otherwise from the fitted model
+(``max_epochs`` more epochs, with a new learning-rate schedule; the classes
+or outputs must stay the same).""",
+    "checkpoint_dir": """
+Folder where a checkpoint of the training state is written after every epoch
+(safetensors and JSON only, nothing that runs code when read); with
+``warm_start=True`` an interrupted fit resumes from it. Give every fit its
+own folder. None writes no checkpoint.""",
 }
 
 
@@ -230,4 +247,6 @@ TYPES: dict[str, str] = {
     "dropout": "float",
     "random_state": "int, RandomState instance or None",
     "callbacks": "list of skorch callbacks or None",
+    "warm_start": "bool",
+    "checkpoint_dir": "str, path-like or None",
 }

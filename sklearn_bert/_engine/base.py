@@ -4,6 +4,7 @@ fits that change a fitted estimator only when they succeed."""
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import threading
 from typing import Any
@@ -53,13 +54,26 @@ class BertBase(BaseEstimator):
         tags.input_tags.one_d_array = True
         return tags
 
+    def __copy__(self):
+        """A shallow copy: a new estimator sharing the parameters and fitted
+        attributes (without the pickling round trip that ``copy.copy`` would
+        otherwise make through ``__getstate__``)."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
     # -- fitting -----------------------------------------------------------
     def _fit_atomically(self, *args: Any, **kwargs: Any):
         """Run ``self._fit(*args, **kwargs)`` on a twin; adopt its fitted state."""
         twin = copy.copy(self)
-        for name in [k for k in twin.__dict__ if is_fitted_attribute(k)]:
+        fitted = {k: v for k, v in self.__dict__.items() if is_fitted_attribute(k)}
+        for name in fitted:
             del twin.__dict__[name]
+        if fitted and getattr(self, "warm_start", False):
+            # ``warm_start=True`` continues from the fitted state (read only)
+            twin._previous_fit = fitted
         twin._fit(*args, **kwargs)
+        twin.__dict__.pop("_previous_fit", None)
         for name in [k for k in self.__dict__ if is_fitted_attribute(k)]:
             del self.__dict__[name]
         self.__dict__.update(
@@ -78,6 +92,8 @@ class BertBase(BaseEstimator):
         number of columns, and for a DataFrame the column names (as
         scikit-learn does). ``fit`` records them with :meth:`_input_attributes`.
         """
+        if not reset:
+            self._check_inference_params()
         text_input = check_text_input(X, allow_pairs=allow_pairs)
         if reset:
             return text_input
@@ -88,16 +104,26 @@ class BertBase(BaseEstimator):
                 f"{type(self).__name__} was fitted on {kind} "
                 f"({self.n_features_in_} column(s)) but got {n_columns} column(s)."
             )
+        self._check_column_names(text_input.columns if text_input.is_frame else None)
+        return text_input
+
+    def _check_column_names(self, names: list[str] | None) -> None:
+        """A DataFrame's column names (None for other input) against those
+        seen in ``fit``, as scikit-learn checks them."""
         fitted_names = getattr(self, "feature_names_in_", None)
-        if text_input.is_frame and fitted_names is not None:
-            names = list(text_input.columns or [])
-            if names != list(fitted_names):
+        if names is not None and fitted_names is not None:
+            if list(names) != list(fitted_names):
                 raise ValueError(
-                    f"The DataFrame's columns {names} are not the columns "
+                    f"The DataFrame's columns {list(names)} are not the columns "
                     f"{list(fitted_names)} seen in fit; select or rename them in "
                     "that order."
                 )
-        return text_input
+
+    def _check_inference_params(self) -> None:
+        """Validate the parameters again before inference: ``set_params`` after
+        ``fit`` may have changed ``batch_size``, ``precision``, ... and a bad
+        value must fail here, naming the parameter, not deep inside torch."""
+        self._validate_params()
 
     @staticmethod
     def _input_attributes(n_columns: int, columns: list[str] | None) -> dict:
@@ -179,31 +205,82 @@ class BertBase(BaseEstimator):
         )
 
     # -- pickling ----------------------------------------------------------
-    # ``tokenizer_`` and ``model_`` (a Hugging Face model) are stored as an
-    # in-memory Hugging Face folder: safetensors on the CPU, no absolute
-    # paths, loadable on a machine without the GPU they were trained on.
-    # A ``net_`` pickles itself as plain data (see ``_engine.net.BertNet``),
-    # and ``history_`` as plain rows.
+    # The state holds plain values only (str, numbers, bytes, lists, dicts,
+    # NumPy arrays), so that ``skops.io`` needs to trust no type but the
+    # estimator's own class: ``tokenizer_`` and ``model_`` (a Hugging Face
+    # model) become an in-memory Hugging Face folder (safetensors on the CPU,
+    # no absolute paths), a ``net_`` its plain data (see
+    # ``_engine.net.BertNet``), ``history_`` plain rows. Loading reads
+    # safetensors, JSON and tokenizer files only, never pickled bytes. The
+    # state records the library version that wrote it.
     def __getstate__(self):
+        from .._version import __version__
+
         # A copy: on Python 3.11+ ``object.__getstate__`` returns the live
         # ``__dict__``, and popping from it would strip the fitted estimator.
         state = dict(super().__getstate__())
+        state[VERSION_KEY] = __version__
         if "history_" in state:  # skorch's History as plain rows
             state["history_"] = [dict(row) for row in state["history_"]]
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_state"] = net.__getstate__()
         tokenizer = state.pop("tokenizer_", None)
         model = state.pop("model_", None)
         if tokenizer is not None or model is not None:
             from .._io.loading import dump_pretrained
 
-            state["_pretrained_files"] = (
+            state["_pretrained_files"] = [
                 model is not None,
                 dump_pretrained(model, tokenizer),
-            )
+            ]
         return state
 
     def __setstate__(self, state):
+        from .._version import __version__
+
+        state = dict(state)
+        version = state.pop(VERSION_KEY, None)
+        if version == __version__:
+            self._restore(state)
+            return
+        saved = "an unknown earlier version" if version is None else version
+        try:
+            self._restore(state)
+        except Exception as exc:
+            raise ValueError(
+                f"This {type(self).__name__} was saved by sklearn_bert {saved} and "
+                f"cannot be loaded by sklearn_bert {__version__}: {exc}. Load it "
+                f"with sklearn_bert {saved} and write its model with "
+                "save_pretrained (a folder any version can start from), or fit "
+                "it again."
+            ) from exc
+        import warnings
+
+        warnings.warn(
+            f"This {type(self).__name__} was saved by sklearn_bert {saved} and "
+            f"loaded by sklearn_bert {__version__}; check its predictions, or "
+            "save it again with this version.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def _restore(self, state: dict) -> None:
+        """Rebuild the fitted objects of a state made by ``__getstate__``."""
         files = state.pop("_pretrained_files", None)
+        net_state = state.pop("_net_state", None)
         super().__setstate__(state)
+        # A state from an earlier version lacks the parameters added since:
+        # they take their defaults (which keep the old behaviour).
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.default is not param.empty and name not in self.__dict__:
+                setattr(self, name, param.default)
+        if net_state is not None:
+            from .net import BertNet
+
+            net = BertNet.__new__(BertNet)
+            net.__setstate__(net_state)
+            self.net_ = net
         if "history_" in state:
             net = self.__dict__.get("net_")
             if net is not None:
@@ -226,6 +303,10 @@ class BertBase(BaseEstimator):
                 model.config._name_or_path = name
                 model.eval()
                 self.model_ = model
+
+
+#: The state key recording the library version that pickled an estimator.
+VERSION_KEY = "_sklearn_bert_version"
 
 
 def model_name(model: Any) -> str:

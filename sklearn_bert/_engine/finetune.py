@@ -152,12 +152,18 @@ class FineTuneBase(BertBase):
         from .net import build_net
 
         prepared = self._prepare(X, y, sample_weight)
-        seed = prepared.seed = seed_from(self.random_state)
+        previous = getattr(self, "_previous_fit", None)
+        resume = self._checkpoint_to_resume(previous)
+        seed = prepared.seed = (
+            resume.seed if resume is not None else seed_from(self.random_state)
+        )
         device = self._resolved_device()
         precision = resolve_precision(self.precision, device)
         with seeded(seed, device):
             tokenizer, model = self._load(prepared)
         max_length = effective_max_length(tokenizer, model.config, self.max_length)
+        if resume is None and previous is not None:
+            self._continue_from(prepared, previous)
         data = self._training_data(prepared, tokenizer, model, max_length)
         dataset = data.dataset
         if len(dataset) == 0:
@@ -173,8 +179,11 @@ class FineTuneBase(BertBase):
         train = dataset if valid_idx is None else dataset.subset(train_idx)
         valid = None if valid_idx is None else dataset.subset(valid_idx)
         budget = self._budget(len(train))
+        checkpointer, start = self._start(resume, previous, seed, train, valid, budget)
         with seeded(seed, device):
             module, criterion = self._module(model, prepared)
+            if start is not None:
+                module = start["module"]
             freeze_layers(module.encoder, self.freeze_encoder, self.trainable_layers)
             train_heads(module.head_modules(), module.encoder)
             net = build_net(
@@ -191,8 +200,18 @@ class FineTuneBase(BertBase):
                 score_name=data.score_name,
                 collate=data.collate,
                 valid_collate=data.valid_collate,
+                checkpointer=checkpointer,
             )
-            if budget.max_epochs > 0:
+            if start is not None:  # continue: a checkpoint, or the fitted model
+                from skorch.history import History
+
+                net.initialize()
+                net.history = History(start["history"])
+                if start["epochs"] > 0:
+                    net.max_epochs = start["epochs"]
+                    net.partial_fit(train, None)
+                    net.max_epochs = budget.max_epochs
+            elif budget.max_epochs > 0:
                 net.fit(train, None)
             else:  # nothing to train (a masked LM scored before adaptation)
                 net.initialize()
@@ -230,6 +249,93 @@ class FineTuneBase(BertBase):
             head_lr = AUTO_HEAD_LR_FACTOR * lr
         return Budget(int(epochs), lr, lr if head_lr is None else float(head_lr))
 
+    # -- warm starts and checkpoints -------------------------------------------
+    def _checkpoint_to_resume(self, previous: dict | None):
+        """The checkpoint to resume from: with ``warm_start=True``, the one in
+        ``checkpoint_dir`` if its fit did not finish, or if it did and this
+        estimator is not fitted (its model is then restored as it was)."""
+        if not self.warm_start or self.checkpoint_dir is None:
+            return None
+        from .checkpoint import read_checkpoint
+
+        checkpoint = read_checkpoint(self.checkpoint_dir)
+        if checkpoint is None or (checkpoint.finished and previous is not None):
+            return None
+        return checkpoint
+
+    def _start(self, resume, previous, seed, train, valid, budget):
+        """The checkpointer (when ``checkpoint_dir`` is set) and where training
+        starts: None for a new fit, else the module, the history so far and
+        the epochs to train (``budget.max_epochs`` more for a warm start)."""
+        from .checkpoint import Checkpointer, fingerprint, fingerprint_difference
+
+        if self.checkpoint_dir is None and resume is None and previous is None:
+            return None, None
+        current = fingerprint(self, train, valid)
+        start = None
+        if resume is not None:
+            difference = fingerprint_difference(resume.state["fingerprint"], current)
+            if difference:
+                raise ValueError(
+                    f"warm_start=True, but checkpoint_dir={str(self.checkpoint_dir)!r}"
+                    f" holds the checkpoint of another fit: {difference}. Fit with "
+                    "the same data and parameters to resume it, choose another "
+                    "checkpoint_dir, or set warm_start=False to start over (the "
+                    "checkpoint is then replaced)."
+                )
+            start = {
+                "module": resume.module(),
+                "history": resume.history,
+                "epochs": resume.remaining_epochs(),
+            }
+            epochs_before = int(resume.state["epochs_before"])
+        elif previous is not None:
+            start = {
+                "module": self._previous_module(previous),
+                "history": [dict(row) for row in previous.get("history_", [])],
+                "epochs": budget.max_epochs,
+            }
+            epochs_before = len(start["history"])
+        else:
+            epochs_before = 0
+        checkpointer = None
+        if self.checkpoint_dir is not None:
+            checkpointer = Checkpointer(
+                self.checkpoint_dir,
+                {
+                    "seed": seed,
+                    "fingerprint": current,
+                    "max_epochs": budget.max_epochs,
+                    "epochs_before": epochs_before,
+                },
+                resume=resume,
+            )
+        return checkpointer, start
+
+    #: Fitted attributes a warm start must find unchanged (the model's
+    #: outputs mean the same).
+    _warm_start_keys: tuple[str, ...] = ("n_features_in_",)
+
+    def _continue_from(self, prepared: Prepared, previous: dict) -> None:
+        """Check that ``warm_start=True`` can continue the fitted model on
+        these targets (a task may also adapt ``prepared`` to it)."""
+        for key in self._warm_start_keys:
+            if key not in previous:
+                continue
+            old, new = previous[key], prepared.fitted.get(key)
+            if not np.array_equal(np.asarray(old), np.asarray(new)):
+                raise ValueError(
+                    f"warm_start=True continues the fitted model, which has "
+                    f"{key.strip('_')}={_short(old)}, but this fit gives "
+                    f"{_short(new)}. Set warm_start=False to start over."
+                )
+
+    def _previous_module(self, previous: dict) -> Any:
+        """A copy of the fitted module, to continue training."""
+        import copy
+
+        return copy.deepcopy(previous["net_"].module_)
+
     # -- the steps -----------------------------------------------------------
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> Prepared:
         raise NotImplementedError  # pragma: no cover
@@ -254,3 +360,8 @@ class FineTuneBase(BertBase):
         """The trained module's outputs on ``features`` (see ``_run_model``)."""
         check_is_fitted(self, "net_")
         return self._run_model(self.net_.module_, features, **kwargs)
+
+
+def _short(value: Any) -> str:
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) <= 60 else text[:57] + "..."

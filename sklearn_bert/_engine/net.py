@@ -149,12 +149,28 @@ class BertNet(NeuralNet):
     def fit_loop(self, X, y=None, **fit_params):
         # skorch stops training quietly on KeyboardInterrupt (its
         # ``partial_fit`` swallows it): remember it, so that the estimator's
-        # fit raises instead of keeping a half-trained model.
+        # fit raises instead of keeping a half-trained model. A callback that
+        # ends training early (early stopping) is not an interruption.
         self.interrupted_ = False
         try:
             return super().fit_loop(X, y, **fit_params)
-        except KeyboardInterrupt:
-            self.interrupted_ = True
+        except KeyboardInterrupt as exc:
+            if not isinstance(exc, StopTraining):
+                self.interrupted_ = True
+            raise
+
+    def notify(self, method_name, **cb_kwargs):
+        # skorch's callbacks (EarlyStopping) end training by raising
+        # KeyboardInterrupt from ``on_epoch_end``: tell it from a real one.
+        try:
+            super().notify(method_name, **cb_kwargs)
+        except KeyboardInterrupt as exc:
+            if (
+                method_name == "on_epoch_end"
+                and not isinstance(exc, StopTraining)
+                and _raised_by_callback(exc)
+            ):
+                raise StopTraining() from exc
             raise
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -179,9 +195,38 @@ class BertNet(NeuralNet):
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        if not torch.isfinite(loss):
+            if self._skip_non_finite(loss):
+                return {"loss": loss.detach(), "y_pred": y_pred}
         size, _ = self._group()
         self.grad_scaler_.scale(loss / size).backward()
         return {"loss": loss.detach(), "y_pred": y_pred}
+
+    def _skip_non_finite(self, loss: torch.Tensor) -> bool:
+        """A NaN or infinite training loss: under float16 (whose range is
+        small) the batch is skipped with a warning, as the gradient scaler
+        skips steps with infinite gradients; otherwise training stops with an
+        error naming the epoch and the batch."""
+        value = float(loss.detach().float().item())
+        where = f"epoch {len(self.history)}, batch {self._batch_number + 1}"
+        if self.precision == "float16":
+            import warnings
+
+            from .._text.tokenize import user_stacklevel
+
+            warnings.warn(
+                f"The training loss is {value} at {where} in float16; the batch "
+                "was skipped. If this repeats, use precision='bfloat16' or "
+                "'float32', or a lower lr.",
+                RuntimeWarning,
+                stacklevel=user_stacklevel(),
+            )
+            return True
+        raise ValueError(
+            f"The training loss is {value} at {where}: training diverged or the "
+            "batch holds invalid values. Lower lr, keep max_grad_norm set "
+            "(gradient clipping), or check the targets and sample weights."
+        )
 
     def train_step(self, batch, **fit_params):
         step = self.train_step_single(batch, **fit_params)
@@ -299,6 +344,19 @@ def param_groups(
     ]
 
 
+class StopTraining(KeyboardInterrupt):
+    """A callback ended training early (skorch's way is to raise
+    ``KeyboardInterrupt`` from ``on_epoch_end``): the fit is complete."""
+
+
+def _raised_by_callback(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by a skorch callback's own code."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and isinstance(tb.tb_frame.f_locals.get("self"), Callback)
+
+
 def _to_float(y_pred):
     if isinstance(y_pred, torch.Tensor):
         return y_pred.float()
@@ -372,6 +430,7 @@ def build_net(
     score_name: str = "valid_score",
     collate: Callable | None = None,
     valid_collate: Callable | None = None,
+    checkpointer: Callback | None = None,
 ) -> BertNet:
     """A :class:`BertNet` configured from an estimator's training parameters.
 
@@ -381,7 +440,9 @@ def build_net(
     are resolved (never ``"auto"``).
     ``collate`` replaces the padding collate of the training batches (for
     example dynamic masking), ``valid_collate`` that of the validation
-    batches (default: ``collate``).
+    batches (default: ``collate``). ``checkpointer`` (see
+    :mod:`._engine.checkpoint`) runs after the built-in callbacks and the
+    user's, so that it saves what they updated.
     """
     est = estimator
     if collate is None:
@@ -412,6 +473,8 @@ def build_net(
     if est.verbose >= 2:
         callbacks.append(("progress", ProgressBar()))
     callbacks.extend((f"user_{i}", cb) for i, cb in enumerate(est.callbacks or []))
+    if checkpointer is not None:
+        callbacks.append(("checkpoint", checkpointer))
     return BertNet(
         module=module,
         criterion=criterion,

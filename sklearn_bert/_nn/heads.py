@@ -21,6 +21,7 @@ config + safetensors and rebuilt (see :mod:`._nn.portable`).
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 import torch
@@ -242,23 +243,40 @@ def masked_logits(
     A forward hook keeps only the selected hidden states between the base
     model and the prediction head (which works position by position), so the
     vocabulary projection runs on the masked tokens alone instead of every
-    token of the batch.
+    token of the batch. The hook is registered once per model and reads the
+    selection of the calling thread, so threads sharing a model (concurrent
+    ``score`` calls) never see each other's selection.
     """
-    selected = mlm_mask.to(torch.bool)
-
-    def keep_selected(module, args, output):
-        if isinstance(output, tuple):
-            return (output[0][selected].unsqueeze(0), *output[1:])
-        key = next(iter(output.keys()))
-        setattr(output, key, output[key][selected].unsqueeze(0))
-        return output
-
-    handle = mlm.base_model.register_forward_hook(keep_selected)
+    base = mlm.base_model
+    if not getattr(base, "_sklearn_bert_selects", False):
+        with _hook_lock:
+            if not getattr(base, "_sklearn_bert_selects", False):
+                base.register_forward_hook(_keep_selected)
+                base._sklearn_bert_selects = True
+    outer = getattr(_selection, "mask", None)
+    _selection.mask = mlm_mask.to(torch.bool)
     try:
         logits = mlm(**inputs).logits
     finally:
-        handle.remove()
+        _selection.mask = outer
     return logits.reshape(-1, logits.shape[-1])
+
+
+#: The positions the masked-LM hook keeps, per thread (None: all of them).
+_selection = threading.local()
+_hook_lock = threading.Lock()
+
+
+def _keep_selected(module: nn.Module, args: Any, output: Any) -> Any:
+    selected = getattr(_selection, "mask", None)
+    if selected is None:  # a plain forward pass of the base model
+        return output
+    _selection.mask = None  # once per masked_logits call
+    if isinstance(output, tuple):
+        return (output[0][selected].unsqueeze(0), *output[1:])
+    key = next(iter(output.keys()))
+    setattr(output, key, output[key][selected].unsqueeze(0))
+    return output
 
 
 #: The task modules by class name (what a portable export may name).

@@ -86,6 +86,7 @@ def _check_column(values: Any, index: Any, column: str | None) -> list[str]:
     out = []
     for i, value in enumerate(values):
         if isinstance(value, str):
+            check_encodable(value, lambda i=i: f"{row_name(i, index)}{where}")
             out.append(str(value))
             continue
         name = row_name(i, index)
@@ -100,6 +101,23 @@ def _check_column(values: Any, index: Any, column: str | None) -> list[str]:
             f"({short_repr(value)}). Convert the column to text first."
         )
     return out
+
+
+def check_encodable(text: str, where: Any) -> None:
+    """Raise a ``ValueError`` if ``text`` is not valid Unicode (a lone
+    surrogate, from text decoded with ``errors="surrogateescape"``), which no
+    tokenizer can encode. ``where()`` names the place for the message."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"The text at {where()} holds a lone surrogate "
+            f"({text[exc.start]!r} at character {exc.start}), which is not valid "
+            "Unicode and cannot be tokenized. Decode the source bytes with "
+            "errors='replace' (or clean the text) first."
+        ) from None
 
 
 def short_repr(value: Any) -> str:

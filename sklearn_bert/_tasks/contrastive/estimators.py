@@ -109,7 +109,8 @@ class _ContrastiveBase(BertBase):
         y_pred : ndarray
             The head's predictions.
         """
-        return self.head_.predict(self.transform(X))
+        embeddings = self.transform(X)
+        return self.head_.predict(embeddings)
 
 
 class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
@@ -307,7 +308,8 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
-        return self.head_.predict_proba(self.transform(X))
+        embeddings = self.transform(X)
+        return self.head_.predict_proba(embeddings)
 
     def decision_function(self, X):
         """The head's decision function on the fine-tuned embeddings.
@@ -322,7 +324,8 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             As the head returns them.
         """
-        return self.head_.decision_function(self.transform(X))
+        embeddings = self.transform(X)
+        return self.head_.decision_function(embeddings)
 
 
 class BertContrastiveRegressor(RegressorMixin, _ContrastiveBase):

@@ -60,6 +60,8 @@ class ContrastiveTrainer(FineTuneBase):
         random_state,
         verbose,
         callbacks,
+        warm_start=False,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.pooling = pooling
@@ -83,6 +85,8 @@ class ContrastiveTrainer(FineTuneBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
 
     def _budget(self, n_train: int) -> Budget:
         """Contrastive ``"auto"``: aim at :data:`AUTO_STEPS` optimizer steps

@@ -130,6 +130,17 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
+    warm_start : bool, default=False
+        Continue training instead of starting over: from the checkpoint in
+        ``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs
+        in all, as if it had never stopped), otherwise from the fitted model
+        (``max_epochs`` more epochs, with a new learning-rate schedule; the
+        classes or outputs must stay the same).
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where a checkpoint of the training state is written after every
+        epoch (safetensors and JSON only, nothing that runs code when read);
+        with ``warm_start=True`` an interrupted fit resumes from it. Give every
+        fit its own folder. None writes no checkpoint.
 
     Attributes
     ----------
@@ -244,6 +255,8 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         random_state=None,
         verbose=0,
         callbacks=None,
+        warm_start=False,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.mlm_probability = mlm_probability
@@ -271,6 +284,8 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
 
     # -- fit ---------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -358,6 +373,13 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         from ..._nn.losses import MaskedLMLoss
 
         return MaskedLMModule(model), MaskedLMLoss()
+
+    def _previous_module(self, previous: dict) -> Any:
+        import copy
+
+        from ..._nn.heads import MaskedLMModule
+
+        return MaskedLMModule(copy.deepcopy(previous["model_"]))
 
     def _fitted_model(self, net: Any) -> dict[str, Any]:
         model = net.module_.hf_model
@@ -465,6 +487,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         from .masking import encode_masked_texts
 
         check_is_fitted(self, "model_")
+        self._check_inference_params()
         if not isinstance(top_k, Integral) or isinstance(top_k, bool) or top_k < 1:
             raise ValueError(f"top_k must be a positive integer, got {top_k!r}.")
         text_input = check_text_input(texts, allow_pairs=False)
@@ -562,6 +585,28 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         check_is_fitted(self, "model_")
         files = dump_pretrained(self.model_, self.tokenizer_)
         return _add_tensors(files, self._carried_weights_)
+
+    # -- pickling ----------------------------------------------------------
+    # The carried weights (a pooler) are tensors: stored as safetensors bytes
+    # so the state stays plain data (see ``BertBase.__getstate__``).
+    def __getstate__(self):
+        state = super().__getstate__()
+        carried = state.get("_carried_weights_")
+        if carried:
+            from safetensors.torch import save
+
+            state["_carried_weights_"] = save(
+                {k: v.contiguous() for k, v in carried.items()}
+            )
+        return state
+
+    def _restore(self, state: dict) -> None:
+        carried = state.get("_carried_weights_")
+        if isinstance(carried, bytes):
+            from safetensors.torch import load
+
+            state["_carried_weights_"] = load(carried)
+        super()._restore(state)
 
 
 def _masking(

@@ -117,6 +117,17 @@ class BertQuestionAnswerer(FineTuneBase):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
+    warm_start : bool, default=False
+        Continue training instead of starting over: from the checkpoint in
+        ``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs
+        in all, as if it had never stopped), otherwise from the fitted model
+        (``max_epochs`` more epochs, with a new learning-rate schedule; the
+        classes or outputs must stay the same).
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where a checkpoint of the training state is written after every
+        epoch (safetensors and JSON only, nothing that runs code when read);
+        with ``warm_start=True`` an interrupted fit resumes from it. Give every
+        fit its own folder. None writes no checkpoint.
 
     Attributes
     ----------
@@ -240,6 +251,8 @@ class BertQuestionAnswerer(FineTuneBase):
         random_state=None,
         verbose=0,
         callbacks=None,
+        warm_start=False,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.max_length = max_length
@@ -266,6 +279,8 @@ class BertQuestionAnswerer(FineTuneBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

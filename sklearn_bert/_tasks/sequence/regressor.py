@@ -104,6 +104,17 @@ class BertRegressor(RegressorMixin, SequenceBase):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
+    warm_start : bool, default=False
+        Continue training instead of starting over: from the checkpoint in
+        ``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs
+        in all, as if it had never stopped), otherwise from the fitted model
+        (``max_epochs`` more epochs, with a new learning-rate schedule; the
+        classes or outputs must stay the same).
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where a checkpoint of the training state is written after every
+        epoch (safetensors and JSON only, nothing that runs code when read);
+        with ``warm_start=True`` an interrupted fit resumes from it. Give every
+        fit its own folder. None writes no checkpoint.
 
     Attributes
     ----------
@@ -186,6 +197,8 @@ class BertRegressor(RegressorMixin, SequenceBase):
         random_state=None,
         verbose=0,
         callbacks=None,
+        warm_start=False,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.pooling = pooling
@@ -210,6 +223,8 @@ class BertRegressor(RegressorMixin, SequenceBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -254,6 +269,20 @@ class BertRegressor(RegressorMixin, SequenceBase):
                 "_y_ndim_": ndim,
             },
         )
+
+    _warm_start_keys = ("n_features_in_", "n_outputs_")
+
+    def _continue_from(self, prepared: Prepared, previous: dict) -> None:
+        """Keep the fitted model's target scaling: its head predicts on it."""
+        super()._continue_from(prepared, previous)
+        fitted = prepared.fitted
+        Y = (
+            np.stack(prepared.targets) * fitted["target_scale_"]
+            + fitted["target_mean_"]
+        )
+        mean, scale = previous["target_mean_"], previous["target_scale_"]
+        prepared.targets = list(((Y - mean) / scale).astype(np.float32))
+        fitted["target_mean_"], fitted["target_scale_"] = mean, scale
 
     def _n_outputs(self, prepared: Prepared) -> int:
         return prepared.fitted["n_outputs_"]

@@ -122,6 +122,17 @@ class BertTokenClassifier(FineTuneBase):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
+    warm_start : bool, default=False
+        Continue training instead of starting over: from the checkpoint in
+        ``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs
+        in all, as if it had never stopped), otherwise from the fitted model
+        (``max_epochs`` more epochs, with a new learning-rate schedule; the
+        classes or outputs must stay the same).
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where a checkpoint of the training state is written after every
+        epoch (safetensors and JSON only, nothing that runs code when read);
+        with ``warm_start=True`` an interrupted fit resumes from it. Give every
+        fit its own folder. None writes no checkpoint.
 
     Attributes
     ----------
@@ -231,6 +242,8 @@ class BertTokenClassifier(FineTuneBase):
         random_state=None,
         verbose=0,
         callbacks=None,
+        warm_start=False,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.max_length = max_length
@@ -257,6 +270,8 @@ class BertTokenClassifier(FineTuneBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -326,6 +341,8 @@ class BertTokenClassifier(FineTuneBase):
             },
         )
 
+    _warm_start_keys = ("classes_",)
+
     def _load(self, prepared: Prepared):
         tokenizer, model = super()._load(prepared)
         prepare_word_tokenizer(tokenizer)
@@ -392,8 +409,15 @@ class BertTokenClassifier(FineTuneBase):
 
     # -- inference ------------------------------------------------------------
     def _check_words(self, X: Any) -> WordInput:
+        import pandas as pd
+
         check_is_fitted(self, "net_")
-        return check_word_input(X)
+        self._check_inference_params()
+        word_input = check_word_input(X)
+        self._check_column_names(
+            word_input.columns if isinstance(X, pd.DataFrame) else None
+        )
+        return word_input
 
     def _predict_logits(self, sentences: list[list[str]]) -> list[np.ndarray]:
         """Logits of every word, one ``(n_words, n_classes)`` array per sentence."""
