@@ -51,6 +51,7 @@ CONSTRAINTS: dict[str, list] = {
     "class_weight": [dict, StrOptions({"balanced"}), None],
     "random_state": ["random_state"],
     "callbacks": [list, None],
+    "distributed": ["boolean"],
 }
 
 #: The parameters of every estimator.
@@ -99,6 +100,7 @@ DEFAULTS: dict[str, Any] = {
     "dropout": 0.1,
     "random_state": None,
     "callbacks": None,
+    "distributed": False,
 }
 
 #: Parameters whose default an estimator may choose (with its own reason).
@@ -183,6 +185,13 @@ The global random generators are left as they were.""",
     "callbacks": """
 Extra skorch callbacks, appended to the built-in ones; all their events
 fire, ``on_grad_computed`` included.""",
+    "distributed": """
+Spread ``fit`` over the processes of a ``torchrun`` or ``accelerate launch``
+job (torch ``DistributedDataParallel``: gloo on the CPU, NCCL on GPUs, one
+GPU per process). Every process calls ``fit`` with the same data and trains
+on its share of each batch of ``batch_size`` rows, so the effective batch
+size stays ``batch_size``; only process 0 prints and writes
+(``save_pretrained``). Outside such a job, ``fit`` runs in one process.""",
 }
 
 
@@ -217,4 +226,5 @@ TYPES: dict[str, str] = {
     "dropout": "float",
     "random_state": "int, RandomState instance or None",
     "callbacks": "list of skorch callbacks or None",
+    "distributed": "bool",
 }

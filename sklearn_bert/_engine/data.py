@@ -144,18 +144,27 @@ class LengthGroupedSampler(torch.utils.data.Sampler):
     fewer than plain shuffled batches. On a few hundred rows the jitter spans
     most of the data, so batches are nearly as mixed as shuffled ones. With
     ``group_by_length=False`` batches are plain shuffled slices. Randomness
-    comes from torch's generator, so a seeded fit is reproducible.
+    comes from ``generator`` (default: torch's global generator), so a seeded
+    fit is reproducible; a generator of its own keeps the batches independent
+    of everything else drawn during training (dropout), which data-parallel
+    processes rely on to draw the same batches.
     """
 
     #: How far (in batches) a row's place in the length order may move.
     jitter_batches = 4
 
     def __init__(
-        self, lengths: np.ndarray, batch_size: int, *, group_by_length: bool = True
+        self,
+        lengths: np.ndarray,
+        batch_size: int,
+        *,
+        group_by_length: bool = True,
+        generator: torch.Generator | None = None,
     ):
         self.lengths = np.asarray(lengths)
         self.batch_size = batch_size
         self.group_by_length = group_by_length
+        self.generator = generator
 
     def __len__(self) -> int:
         return math.ceil(len(self.lengths) / self.batch_size)
@@ -163,14 +172,16 @@ class LengthGroupedSampler(torch.utils.data.Sampler):
     def __iter__(self) -> Iterator[list[int]]:
         n = len(self.lengths)
         size = self.batch_size
-        order = torch.randperm(n).numpy()
+        generator = self.generator
+        order = torch.randperm(n, generator=generator).numpy()
         if self.group_by_length:
             ranks = np.empty(n)
             ranks[order[np.argsort(-self.lengths[order], kind="stable")]] = np.arange(n)
-            jitter = torch.rand(n, dtype=torch.float64).numpy()
+            jitter = torch.rand(n, dtype=torch.float64, generator=generator).numpy()
             order = np.argsort(ranks + jitter * self.jitter_batches * size)
         batches = [order[i : i + size].tolist() for i in range(0, n, size)]
-        return iter([batches[i] for i in torch.randperm(len(batches)).tolist()])
+        shuffled = torch.randperm(len(batches), generator=generator).tolist()
+        return iter([batches[i] for i in shuffled])
 
 
 def training_loader(
@@ -178,13 +189,31 @@ def training_loader(
     batch_size: int,
     collate_fn: Any = None,
     group_by_length: bool = True,
+    seed: int | None = None,
+    rank: int = 0,
+    world_size: int = 1,
     **kwargs: Any,
 ) -> torch.utils.data.DataLoader:
-    """The training ``DataLoader`` (skorch's ``iterator_train``)."""
+    """The training ``DataLoader`` (skorch's ``iterator_train``).
+
+    ``seed`` gives the batches a generator of their own. With ``world_size``
+    processes, each global batch of ``batch_size`` rows is split across them
+    and this loader yields process ``rank``'s share (see
+    :mod:`._engine.distributed`).
+    """
     kwargs.pop("shuffle", None)  # the sampler always shuffles
-    sampler = LengthGroupedSampler(
-        dataset.lengths(), batch_size, group_by_length=group_by_length
+    generator = None if seed is None else torch.Generator().manual_seed(int(seed))
+    sampler: Any = LengthGroupedSampler(
+        dataset.lengths(),
+        batch_size,
+        group_by_length=group_by_length,
+        generator=generator,
     )
+    if world_size > 1:
+        from .distributed import ScaledRows, ShardedBatches
+
+        sampler = ShardedBatches(sampler, rank, world_size)
+        dataset = ScaledRows(dataset)
     return torch.utils.data.DataLoader(
         dataset, batch_sampler=sampler, collate_fn=collate_fn, **kwargs
     )

@@ -13,7 +13,9 @@ A task estimator subclasses :class:`FineTuneBase` and fills in four steps:
 
 The template seeds, splits, trains with :func:`~._engine.net.build_net` and
 sets the fitted attributes last, on an unfitted twin (see
-``BertBase._fit_atomically``).
+``BertBase._fit_atomically``). An estimator with a ``distributed`` parameter
+set trains across the processes of a launched job (see
+:mod:`._engine.distributed`).
 """
 
 from __future__ import annotations
@@ -121,8 +123,15 @@ class FineTuneBase(BertBase):
         from .net import build_net
 
         prepared = self._prepare(X, y, sample_weight)
-        seed = prepared.seed = seed_from(self.random_state)
+        seed = seed_from(self.random_state)
         device = self._resolved_device()
+        world = self._world()
+        if world is not None:  # data-parallel: see _engine.distributed
+            from .distributed import agree, join
+
+            device = join(world, device)
+            seed = agree(seed)
+        prepared.seed = seed
         with seeded(seed, device):
             tokenizer, model = self._load(prepared)
         max_length = effective_max_length(tokenizer, model.config, self.max_length)
@@ -140,6 +149,10 @@ class FineTuneBase(BertBase):
         )
         train = dataset if valid_idx is None else dataset.subset(train_idx)
         valid = None if valid_idx is None else dataset.subset(valid_idx)
+        if world is not None:
+            from .distributed import check_same_data
+
+            check_same_data(train, valid)
         with seeded(seed, device):
             module, criterion = self._module(model, prepared)
             freeze_layers(module.encoder, self.freeze_encoder, self.trainable_layers)
@@ -156,6 +169,8 @@ class FineTuneBase(BertBase):
                 score_name=data.score_name,
                 collate=data.collate,
                 valid_collate=data.valid_collate,
+                seed=seed,
+                world=world,
             )
             if self.max_epochs > 0:
                 net.fit(train, None)
@@ -175,6 +190,15 @@ class FineTuneBase(BertBase):
         }
         for name, value in fitted.items():
             setattr(self, name, value)
+
+    def _world(self):
+        """The launched job to train across (``distributed=True`` in a
+        ``torchrun`` job), or None."""
+        if not getattr(self, "distributed", False):
+            return None
+        from .distributed import launched_world
+
+        return launched_world()
 
     # -- the steps -----------------------------------------------------------
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> Prepared:
