@@ -212,14 +212,15 @@ def _ship(estimator: Any) -> Any:
 
 
 def _current_client() -> Any:
+    """The ``distributed.Client`` Dask would compute with now, or None (as
+    ``dask.config.set(scheduler=...)`` and ``Client.as_current`` say)."""
     if "distributed" not in sys.modules:  # no client without distributed
         return None
-    from distributed import default_client
+    from dask.base import get_scheduler
+    from distributed import Client
 
-    try:
-        return default_client()
-    except ValueError:  # no client
-        return None
+    client = getattr(get_scheduler(), "__self__", None)
+    return client if isinstance(client, Client) else None
 
 
 def _apply(part: Any, estimator: Any, method: str, output: Output) -> Any:
