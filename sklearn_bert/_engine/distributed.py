@@ -29,6 +29,12 @@ Then, in each process:
 - at the end of ``fit`` the wrapper is dropped and the net becomes a plain
   single-process net: the estimator pickles and predicts as any other, and
   :func:`is_writer` lets only process 0 write files.
+
+skorch's ``AccelerateMixin`` is not used: in a trial with this net it gave
+4 times the gradients under accumulation, sharded the validation set (so
+early stopping could disagree between processes), needed ``device=None``
+and failed to prepare a loss without parameters on the CPU; the few DDP
+hooks here keep the net's own accumulation, validation and devices.
 """
 
 from __future__ import annotations

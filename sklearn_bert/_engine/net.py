@@ -276,9 +276,11 @@ class DataParallelBertNet(DataParallelMixin, BertNet):
 
     def release_training_state(self) -> None:
         super().release_training_state()
-        # From here on a plain single-process net: it predicts alone and
-        # pickles as any BertNet.
+        # From here on a plain single-process net: it predicts alone, trains
+        # alone if asked to (partial_fit) and pickles as any BertNet.
         del self.world
+        self.iterator_train__rank = 0
+        self.iterator_train__world_size = 1
         self.__class__ = BertNet
 
 
