@@ -267,7 +267,16 @@ def test_two_worker_processes_load_the_estimator_once_each(client, tiny_bert):
     assert client.run_on_scheduler(_loads) == 0
 
 
+def _pid_scorer(estimator, X, y):
+    """A 'score' telling which process fitted the candidate."""
+    import os
+
+    return float(os.getpid())
+
+
 def test_grid_search_through_joblibs_dask_backend(client, tiny_bert):
+    import os
+
     import joblib
     from sklearn.model_selection import GridSearchCV
 
@@ -275,11 +284,18 @@ def test_grid_search_through_joblibs_dask_backend(client, tiny_bert):
         BertClassifier(tiny_bert, max_epochs=1, batch_size=8, random_state=0),
         {"lr": [1e-4, 1e-3]},
         cv=2,
+        scoring={"accuracy": "accuracy", "pid": _pid_scorer},
+        refit="accuracy",
+        n_jobs=-1,
     )
     with joblib.parallel_config(backend="dask", client=client):
         search.fit(TEXTS, LABELS)
+    # every candidate and fold trained in a worker process
+    pids = {search.cv_results_[f"split{k}_test_pid"][i] for k in (0, 1) for i in (0, 1)}
+    assert pids <= set(client.run(os.getpid).values()), pids
+    # the results of the same search in this process
     local = GridSearchCV(search.estimator, search.param_grid, cv=2).fit(TEXTS, LABELS)
     np.testing.assert_allclose(
-        search.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+        search.cv_results_["mean_test_accuracy"], local.cv_results_["mean_test_score"]
     )
     assert search.best_params_ == local.best_params_
