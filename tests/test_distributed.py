@@ -13,6 +13,7 @@ import pickle
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -193,8 +194,12 @@ def _run_two(tmp_path, job, start_method="fork"):
         start_method=start_method,
         join=False,
     )
-    while not ctx.join(timeout=120):
-        pass
+    deadline = time.monotonic() + 300  # a hang: a collective waiting forever
+    while not ctx.join(timeout=max(1.0, deadline - time.monotonic())):
+        if time.monotonic() > deadline:
+            for process in ctx.processes:
+                process.terminate()
+            pytest.fail("the two processes did not finish within 300 s")
 
 
 needs_fork = pytest.mark.skipif(
