@@ -133,6 +133,15 @@ def test_multi_output_regressor_and_dask_arrays(tiny_bert):
     np.testing.assert_allclose(lazy.compute(), reg.predict(TEXTS), atol=1e-4)
 
 
+def test_masked_lm_embeddings_are_lazy_too(tiny_bert):
+    from sklearn_bert import BertMaskedLM
+
+    mlm = BertMaskedLM(tiny_bert, max_epochs=0, device="cpu").fit(TEXTS)
+    lazy = mlm.transform(_series())
+    assert isinstance(lazy, da.Array) and lazy.shape == (len(TEXTS), 32)
+    np.testing.assert_allclose(lazy.compute(), mlm.transform(TEXTS), atol=ATOL)
+
+
 def test_empty_partitions_give_empty_blocks(transformer):
     ds = _series(npartitions=3)
     kept = ds[ds.str.startswith("good")]  # some partitions keep nothing
