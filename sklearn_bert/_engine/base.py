@@ -54,17 +54,17 @@ class BertBase(BaseEstimator):
         return tags
 
     # -- fitting -----------------------------------------------------------
-    def _fit_atomically(self, *args: Any):
-        """Run ``self._fit(*args)`` on a twin; adopt its fitted state.
+    def _fit_atomically(self, *args: Any, **kwargs: Any):
+        """Run ``self._fit(*args, **kwargs)`` on a twin; adopt its fitted state.
 
-        Dask collections among ``args`` are computed first (together), unless
-        :meth:`_fit_arguments` says otherwise.
+        Dask collections among the arguments are computed first (together),
+        unless :meth:`_fit_arguments` says otherwise.
         """
-        args = self._fit_arguments(*args)
+        args, kwargs = self._fit_arguments(*args, **kwargs)
         twin = copy.copy(self)
         for name in [k for k in twin.__dict__ if is_fitted_attribute(k)]:
             del twin.__dict__[name]
-        twin._fit(*args)
+        twin._fit(*args, **kwargs)
         for name in [k for k in self.__dict__ if is_fitted_attribute(k)]:
             del self.__dict__[name]
         self.__dict__.update(
@@ -72,15 +72,16 @@ class BertBase(BaseEstimator):
         )
         return self
 
-    def _fit(self, *args: Any) -> None:  # pragma: no cover
+    def _fit(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover
         raise NotImplementedError
 
-    def _fit_arguments(self, *args: Any) -> tuple[Any, ...]:
+    def _fit_arguments(self, *args: Any, **kwargs: Any) -> tuple[tuple, dict]:
         """``fit``'s arguments as ``_fit`` takes them: Dask collections
         computed in this process (training holds its rows in memory)."""
         from .dask import computed
 
-        return computed(*args)
+        values = computed(*args, *kwargs.values())
+        return values[: len(args)], dict(zip(kwargs, values[len(args) :], strict=True))
 
     # -- input -------------------------------------------------------------
     def _check_text(

@@ -235,7 +235,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         """
         return self._fit_atomically(X, y, sample_weight)
 
-    def _fit_arguments(self, X, y, sample_weight):
+    def _fit_arguments(self, X, y=None, sample_weight=None):
         from .._engine.dask import input_template, is_dask_collection
 
         if (
@@ -244,7 +244,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             and isinstance(self.model, str | os.PathLike)
         ):
             # Loading needs no rows: only the columns of a Dask input.
-            return input_template(X), None, None
+            return (input_template(X), None, None), {}
         return super()._fit_arguments(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight) -> None:
