@@ -54,6 +54,7 @@ CONSTRAINTS: dict[str, list] = {
     "callbacks": [list, None],
     "warm_start": ["boolean"],
     "checkpoint_dir": [str, os.PathLike, None],
+    "distributed": ["boolean"],
 }
 
 #: The parameters of every estimator.
@@ -108,6 +109,7 @@ DEFAULTS: dict[str, Any] = {
     "callbacks": None,
     "warm_start": False,
     "checkpoint_dir": None,
+    "distributed": False,
 }
 
 #: Parameters whose default an estimator may choose (with its own reason).
@@ -212,6 +214,13 @@ Folder where a checkpoint of the training state is written after every epoch
 (safetensors and JSON only, nothing that runs code when read); with
 ``warm_start=True`` an interrupted fit resumes from it. Give every fit its
 own folder. None writes no checkpoint.""",
+    "distributed": """
+Spread ``fit`` over the processes of a ``torchrun`` or ``accelerate launch``
+job (torch ``DistributedDataParallel``: gloo on the CPU, NCCL on GPUs, one
+GPU per process). Every process calls ``fit`` with the same data and trains
+on its share of each batch of ``batch_size`` rows, so the effective batch
+size stays ``batch_size``; only process 0 prints and writes
+(``save_pretrained``). Outside such a job, ``fit`` runs in one process.""",
 }
 
 
@@ -249,4 +258,5 @@ TYPES: dict[str, str] = {
     "callbacks": "list of skorch callbacks or None",
     "warm_start": "bool",
     "checkpoint_dir": "str, path-like or None",
+    "distributed": "bool",
 }

@@ -111,3 +111,9 @@ def test_private_scikit_learn_apis_behave_as_relied_on(tiny_bert):
         sklearn_bert.BertClassifier(tiny_bert, lr=-1).fit(["a", "b"], [0, 1])
     with pytest.raises(InvalidParameterError, match="'pooling' parameter"):
         sklearn_bert.BertTransformer(tiny_bert, pooling="first").fit(["a"])
+    # ``_get_output_config`` tells the Dask path of ``transform`` which
+    # container ``set_output`` asked for (``_engine.base.EmbeddingMixin``).
+    from sklearn.utils._set_output import _get_output_config
+
+    est = sklearn_bert.BertTransformer(tiny_bert).set_output(transform="pandas")
+    assert _get_output_config("transform", est)["dense"] == "pandas"

@@ -64,7 +64,12 @@ class BertBase(BaseEstimator):
 
     # -- fitting -----------------------------------------------------------
     def _fit_atomically(self, *args: Any, **kwargs: Any):
-        """Run ``self._fit(*args, **kwargs)`` on a twin; adopt its fitted state."""
+        """Run ``self._fit(*args, **kwargs)`` on a twin; adopt its fitted state.
+
+        Dask collections among the arguments are computed first (together),
+        unless :meth:`_fit_arguments` says otherwise.
+        """
+        args, kwargs = self._fit_arguments(*args, **kwargs)
         twin = copy.copy(self)
         fitted = {k: v for k, v in self.__dict__.items() if is_fitted_attribute(k)}
         for name in fitted:
@@ -84,6 +89,14 @@ class BertBase(BaseEstimator):
     def _fit(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    def _fit_arguments(self, *args: Any, **kwargs: Any) -> tuple[tuple, dict]:
+        """``fit``'s arguments as ``_fit`` takes them: Dask collections
+        computed in this process (training holds its rows in memory)."""
+        from .dask import computed
+
+        values = computed(*args, *kwargs.values())
+        return values[: len(args)], dict(zip(kwargs, values[len(args) :], strict=True))
+
     # -- input -------------------------------------------------------------
     def _check_text(
         self, X: Any, *, reset: bool, allow_pairs: bool = True
@@ -92,6 +105,9 @@ class BertBase(BaseEstimator):
         number of columns, and for a DataFrame the column names (as
         scikit-learn does). ``fit`` records them with :meth:`_input_attributes`.
         """
+        from .dask import computed
+
+        (X,) = computed(X)  # a method without a lazy Dask path computes it here
         if not reset:
             self._check_inference_params()
         text_input = check_text_input(X, allow_pairs=allow_pairs)
@@ -124,6 +140,23 @@ class BertBase(BaseEstimator):
         ``fit`` may have changed ``batch_size``, ``precision``, ... and a bad
         value must fail here, naming the parameter, not deep inside torch."""
         self._validate_params()
+
+    def _lazy(
+        self,
+        method: str,
+        X: Any,
+        *,
+        width: int | None,
+        dtype: Any,
+        columns: list[str] | None = None,
+    ):
+        """``method`` mapped lazily over the partitions of the Dask collection
+        ``X`` (see :mod:`._engine.dask`); its columns are checked here, so
+        that a wrong input fails now rather than on a worker."""
+        from .dask import Output, input_template, map_partitions
+
+        self._check_text(input_template(X), reset=False)
+        return map_partitions(self, method, X, Output(width, np.dtype(dtype), columns))
 
     @staticmethod
     def _input_attributes(n_columns: int, columns: list[str] | None) -> dict:
@@ -309,6 +342,39 @@ class BertBase(BaseEstimator):
 VERSION_KEY = "_sklearn_bert_version"
 
 
+def _lazy_transform(transform: Any) -> Any:
+    """``transform``, with Dask collections mapped lazily (see EmbeddingMixin)."""
+    import functools
+
+    @functools.wraps(transform)
+    def wrapped(self, X, *args, **kwargs):
+        from .dask import is_dask_collection
+
+        if not is_dask_collection(X):
+            return transform(self, X, *args, **kwargs)
+        from sklearn.utils._set_output import _get_output_config
+
+        check_is_fitted(self, "n_features_out_")
+        container = _get_output_config("transform", self)["dense"]
+        if container not in ("default", "pandas"):
+            raise ValueError(
+                f"set_output(transform={container!r}) has no Dask counterpart; "
+                "use 'pandas' (a Dask DataFrame) or 'default' (a Dask array)."
+            )
+        columns = None
+        if container == "pandas":
+            columns = [str(c) for c in self.get_feature_names_out()]
+        return self._lazy(
+            "transform",
+            X,
+            width=int(self.n_features_out_),
+            dtype=np.float32,
+            columns=columns,
+        )
+
+    return wrapped
+
+
 def model_name(model: Any) -> str:
     """The checkpoint name behind a ``model`` value.
 
@@ -364,8 +430,44 @@ def adaptation_texts(X: Any) -> list[str]:
 
 class EmbeddingMixin:
     """What estimators that output embeddings share: ``get_feature_names_out``
-    (needs ``n_features_out_``, uses ``feature_names_in_`` when set) and the
-    encoding of texts with a Hugging Face encoder."""
+    (needs ``n_features_out_``, uses ``feature_names_in_`` when set), the
+    encoding of texts with a Hugging Face encoder, and ``transform`` of Dask
+    collections.
+
+    A subclass's ``transform`` is wrapped (as scikit-learn wraps it for
+    ``set_output``, and around that wrapper): given a Dask collection it
+    returns a lazy Dask array, or with ``set_output(transform="pandas")`` a
+    Dask DataFrame with the columns of ``get_feature_names_out``, encoded
+    partition by partition (see :mod:`._engine.dask`). Place the mixin first
+    among the bases, so that its wrapper is the outer one.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any):
+        # scikit-learn's ``_SetOutputMixin`` wraps ``transform`` in here; a
+        # Dask collection must not reach that wrapper (it would build an
+        # in-memory DataFrame of the whole output).
+        super().__init_subclass__(**kwargs)
+        if "transform" in cls.__dict__:
+            cls.transform = _lazy_transform(cls.__dict__["transform"])
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then transform ``X`` (lazily for a Dask collection).
+
+        Parameters
+        ----------
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs as two columns.
+        y : array-like or None, default=None
+            Targets, as ``fit`` takes them.
+        **fit_params : dict
+            Further arguments of ``fit`` (``sample_weight``).
+
+        Returns
+        -------
+        embeddings : ndarray, DataFrame or Dask collection
+            As ``transform`` returns them.
+        """
+        return self.fit(X, y, **fit_params).transform(X)
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: ``<input column>_<i>``, or ``<class name>_<i>``.

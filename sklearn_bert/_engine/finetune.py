@@ -13,7 +13,9 @@ A task estimator subclasses :class:`FineTuneBase` and fills in four steps:
 
 The template seeds, splits, trains with :func:`~._engine.net.build_net` and
 sets the fitted attributes last, on an unfitted twin (see
-``BertBase._fit_atomically``).
+``BertBase._fit_atomically``). An estimator with a ``distributed`` parameter
+set trains across the processes of a launched job (see
+:mod:`._engine.distributed`).
 """
 
 from __future__ import annotations
@@ -154,10 +156,15 @@ class FineTuneBase(BertBase):
         prepared = self._prepare(X, y, sample_weight)
         previous = getattr(self, "_previous_fit", None)
         resume = self._checkpoint_to_resume(previous)
-        seed = prepared.seed = (
-            resume.seed if resume is not None else seed_from(self.random_state)
-        )
+        seed = resume.seed if resume is not None else seed_from(self.random_state)
         device = self._resolved_device()
+        world = self._world()
+        if world is not None:  # data-parallel: see _engine.distributed
+            from .distributed import agree, join
+
+            device = join(world, device)
+            seed = agree(seed)
+        prepared.seed = seed
         precision = resolve_precision(self.precision, device)
         with seeded(seed, device):
             tokenizer, model = self._load(prepared)
@@ -178,6 +185,10 @@ class FineTuneBase(BertBase):
         )
         train = dataset if valid_idx is None else dataset.subset(train_idx)
         valid = None if valid_idx is None else dataset.subset(valid_idx)
+        if world is not None:
+            from .distributed import check_same_data
+
+            check_same_data(train, valid)
         budget = self._budget(len(train))
         checkpointer, start = self._start(resume, previous, seed, train, valid, budget)
         with seeded(seed, device):
@@ -201,6 +212,8 @@ class FineTuneBase(BertBase):
                 collate=data.collate,
                 valid_collate=data.valid_collate,
                 checkpointer=checkpointer,
+                seed=seed,
+                world=world,
             )
             if start is not None:  # continue: a checkpoint, or the fitted model
                 from skorch.history import History
@@ -335,6 +348,15 @@ class FineTuneBase(BertBase):
         import copy
 
         return copy.deepcopy(previous["net_"].module_)
+
+    def _world(self):
+        """The launched job to train across (``distributed=True`` in a
+        ``torchrun`` job), or None."""
+        if not getattr(self, "distributed", False):
+            return None
+        from .distributed import launched_world
+
+        return launched_world()
 
     # -- the steps -----------------------------------------------------------
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> Prepared:

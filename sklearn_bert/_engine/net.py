@@ -38,6 +38,7 @@ from .._nn.losses import loss_from_spec, loss_to_spec
 from .._nn.portable import export_module, import_module
 from .data import Collate, FeatureDataset, training_loader, validation_loader
 from .device import autocast
+from .distributed import DataParallelMixin, World
 from .inference import to_cpu
 
 
@@ -136,7 +137,11 @@ class BertNet(NeuralNet):
         device = torch.device(self.device)
         x = {k: v.to(device) for k, v in x.items()}
         with autocast(device, self.precision):
-            return self.module_(**x, **fit_params)
+            return self._forward(**x, **fit_params)
+
+    def _forward(self, **inputs):
+        """The module's forward pass (data-parallel training wraps it)."""
+        return self.module_(**inputs)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target = y_true["target"].to(self.device)
@@ -145,6 +150,11 @@ class BertNet(NeuralNet):
             return losses
         weight = y_true["weight"].to(self.device)
         return (losses * weight).sum() / (self.weight_scale * len(weight))
+
+    def get_iterator(self, dataset, training=False):
+        if training:  # the epochs already trained (a resumed or continued fit)
+            self.iterator_train__first_epoch = len(self.history)
+        return super().get_iterator(dataset, training=training)
 
     def fit_loop(self, X, y=None, **fit_params):
         # skorch stops training quietly on KeyboardInterrupt (its
@@ -357,6 +367,30 @@ def _raised_by_callback(exc: BaseException) -> bool:
     return tb is not None and isinstance(tb.tb_frame.f_locals.get("self"), Callback)
 
 
+class DataParallelBertNet(DataParallelMixin, BertNet):
+    """A :class:`BertNet` training across the processes of a launched job
+    (see :mod:`._engine.distributed`); a plain ``BertNet`` once trained.
+
+    Parameters beyond ``BertNet``'s
+    -------------------------------
+    world : World
+        This process's place in the job.
+    """
+
+    def __init__(self, *args, world, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.world = world
+
+    def release_training_state(self) -> None:
+        super().release_training_state()
+        # From here on a plain single-process net: it predicts alone, trains
+        # alone if asked to (partial_fit) and pickles as any BertNet.
+        del self.world
+        self.iterator_train__rank = 0
+        self.iterator_train__world_size = 1
+        self.__class__ = BertNet
+
+
 def _to_float(y_pred):
     if isinstance(y_pred, torch.Tensor):
         return y_pred.float()
@@ -431,6 +465,8 @@ def build_net(
     collate: Callable | None = None,
     valid_collate: Callable | None = None,
     checkpointer: Callback | None = None,
+    seed: int | None = None,
+    world: World | None = None,
 ) -> BertNet:
     """A :class:`BertNet` configured from an estimator's training parameters.
 
@@ -442,9 +478,12 @@ def build_net(
     example dynamic masking), ``valid_collate`` that of the validation
     batches (default: ``collate``). ``checkpointer`` (see
     :mod:`._engine.checkpoint`) runs after the built-in callbacks and the
-    user's, so that it saves what they updated.
+    user's, so that it saves what they updated. ``seed`` seeds the batches'
+    own generator. With ``world``, a :class:`DataParallelBertNet` trains
+    across the job's processes, and only process 0 prints.
     """
     est = estimator
+    verbose = est.verbose if world is None or world.rank == 0 else 0
     if collate is None:
         collate = Collate(pad_token_id)
     if valid_collate is None:
@@ -466,16 +505,23 @@ def build_net(
                     monitor="valid_loss",
                     patience=est.n_iter_no_change,
                     load_best=True,
-                    sink=print if est.verbose >= 1 else _silent,
+                    sink=print if verbose >= 1 else _silent,
                 ),
             )
         )
-    if est.verbose >= 2:
+    if verbose >= 2:
         callbacks.append(("progress", ProgressBar()))
     callbacks.extend((f"user_{i}", cb) for i, cb in enumerate(est.callbacks or []))
     if checkpointer is not None:
         callbacks.append(("checkpoint", checkpointer))
-    return BertNet(
+    parallel: dict[str, Any] = {}
+    if world is not None:
+        parallel = {
+            "world": world,
+            "iterator_train__rank": world.rank,
+            "iterator_train__world_size": world.size,
+        }
+    return (BertNet if world is None else DataParallelBertNet)(
         module=module,
         criterion=criterion,
         optimizer=torch.optim.AdamW,
@@ -487,12 +533,13 @@ def build_net(
         iterator_train=training_loader,
         iterator_train__collate_fn=collate,
         iterator_train__group_by_length=est.group_by_length,
+        iterator_train__seed=seed,
         iterator_valid=validation_loader,
         iterator_valid__collate_fn=valid_collate,
         train_split=_FixedValidSplit(valid),
         callbacks=callbacks,
         device=str(device),
-        verbose=int(est.verbose >= 1),
+        verbose=int(verbose >= 1),
         num_training_steps=count_optimizer_steps(
             len(train),
             est.batch_size,
@@ -504,6 +551,7 @@ def build_net(
         precision=precision,
         max_grad_norm=est.max_grad_norm,
         weight_scale=weight_scale,
+        **parallel,
     )
 
 

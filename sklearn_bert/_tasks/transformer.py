@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from os import PathLike
 
 import numpy as np
@@ -254,8 +255,10 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs as two columns.
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs as two columns. Of a Dask collection only
+            the columns are read, unless fine-tuning needs the rows (then it
+            is computed).
         y : array-like or None, default=None
             Labels or numeric targets to fine-tune on when
             ``fine_tune=True`` (required then); ignored otherwise.
@@ -268,6 +271,18 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             The fitted transformer.
         """
         return self._fit_atomically(X, y, sample_weight)
+
+    def _fit_arguments(self, X, y=None, sample_weight=None):
+        from .._engine.dask import input_template, is_dask_collection
+
+        if (
+            is_dask_collection(X)
+            and not self.fine_tune
+            and isinstance(self.model, str | os.PathLike)
+        ):
+            # Loading needs no rows: only the columns of a Dask input.
+            return (input_template(X), None, None), {}
+        return super()._fit_arguments(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight) -> None:
         from .._engine.device import resolve_precision
@@ -362,12 +377,16 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask Series, DataFrame
+            or Array is encoded lazily, partition by partition, on the
+            workers of the current Dask scheduler.
 
         Returns
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
+            A DataFrame with ``set_output(transform="pandas")``; for a Dask
+            input, a lazy Dask array (or Dask DataFrame).
         """
         check_is_fitted(self, "model_")
         text_input = self._check_text(X, reset=False)

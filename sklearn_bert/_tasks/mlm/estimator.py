@@ -535,12 +535,14 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection is
+            encoded lazily, partition by partition.
 
         Returns
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
+            A lazy Dask array (or Dask DataFrame) for a Dask input.
         """
         check_is_fitted(self, "model_")
         text_input = self._check_text(X, reset=False)

@@ -9,6 +9,7 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ..._engine.dask import is_dask_collection
 from ..._engine.finetune import Prepared
 from ..._params import constraints
 from .common import SequenceBase
@@ -130,6 +131,14 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         epoch (safetensors and JSON only, nothing that runs code when read);
         with ``warm_start=True`` an interrupted fit resumes from it. Give every
         fit its own folder. None writes no checkpoint.
+    distributed : bool, default=False
+        Spread ``fit`` over the processes of a ``torchrun`` or ``accelerate
+        launch`` job (torch ``DistributedDataParallel``: gloo on the CPU, NCCL
+        on GPUs, one GPU per process). Every process calls ``fit`` with the
+        same data and trains on its share of each batch of ``batch_size`` rows,
+        so the effective batch size stays ``batch_size``; only process 0 prints
+        and writes (``save_pretrained``). Outside such a job, ``fit`` runs in
+        one process.
 
     Attributes
     ----------
@@ -230,6 +239,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         callbacks=None,
         warm_start=False,
         checkpoint_dir=None,
+        distributed=False,
     ):
         self.model = model
         self.pooling = pooling
@@ -258,6 +268,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.distributed = distributed
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -321,8 +332,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection gives
+            a lazy Dask array, computed partition by partition.
 
         Returns
         -------
@@ -331,8 +343,13 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             ``classes_[0]`` (positive means ``classes_[1]``); otherwise one
             logit per class (or per label).
         """
+        check_is_fitted(self, "net_")
+        binary = not self._multilabel_ and len(self.classes_) == 2
+        if is_dask_collection(X):
+            width = None if binary else len(self.classes_)
+            return self._lazy("decision_function", X, width=width, dtype=np.float32)
         logits = self._raw_outputs(X)
-        if not self._multilabel_ and len(self.classes_) == 2:
+        if binary:
             return logits[:, 1] - logits[:, 0]
         return logits
 
@@ -341,8 +358,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection gives
+            a lazy Dask array, computed partition by partition.
 
         Returns
         -------
@@ -350,6 +368,10 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             Columns follow ``classes_``. Rows sum to 1 (softmax), except for
             multi-label ``y`` where each column is an independent sigmoid.
         """
+        check_is_fitted(self, "net_")
+        if is_dask_collection(X):
+            width = len(self.classes_)
+            return self._lazy("predict_proba", X, width=width, dtype=np.float64)
         logits = self._raw_outputs(X).astype(np.float64)
         if self._multilabel_:
             return 1.0 / (1.0 + np.exp(-logits))
@@ -362,8 +384,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection gives
+            a lazy Dask array, computed partition by partition.
 
         Returns
         -------
@@ -371,6 +394,11 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             Labels from ``classes_``, or a 0/1 indicator matrix (probability
             at least ``threshold``) for multi-label ``y``.
         """
+        check_is_fitted(self, "net_")
+        if is_dask_collection(X):
+            if self._multilabel_:
+                return self._lazy("predict", X, width=len(self.classes_), dtype="i8")
+            return self._lazy("predict", X, width=None, dtype=self.classes_.dtype)
         proba = self.predict_proba(X)
         if self._multilabel_:
             return (proba >= self.threshold).astype(np.int64)

@@ -17,7 +17,7 @@ class SequenceBase(FineTuneBase):
 
     _parameter_constraints: dict = {
         **FineTuneBase._parameter_constraints,
-        **constraints("pooling"),
+        **constraints("pooling", "distributed"),
     }
     _hf_task = "base"
 
@@ -96,9 +96,14 @@ class SequenceBase(FineTuneBase):
         return out if len(uniq) == len(inverse) else out[inverse]
 
     def _save(self, path: Any, config_updates: dict[str, Any], **fold) -> Any:
+        from ..._engine.distributed import is_writer
         from .export import save_sequence_model
 
         check_is_fitted(self, "net_")
+        if not is_writer(self):  # data-parallel: process 0 writes the folder
+            from pathlib import Path
+
+            return Path(path)
         return save_sequence_model(
             self.net_.module_,
             self.tokenizer_,

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from ..._engine.dask import is_dask_collection
 from ..._engine.finetune import Prepared
 from .common import SequenceBase
 from .targets import standardize
@@ -115,6 +116,14 @@ class BertRegressor(RegressorMixin, SequenceBase):
         epoch (safetensors and JSON only, nothing that runs code when read);
         with ``warm_start=True`` an interrupted fit resumes from it. Give every
         fit its own folder. None writes no checkpoint.
+    distributed : bool, default=False
+        Spread ``fit`` over the processes of a ``torchrun`` or ``accelerate
+        launch`` job (torch ``DistributedDataParallel``: gloo on the CPU, NCCL
+        on GPUs, one GPU per process). Every process calls ``fit`` with the
+        same data and trains on its share of each batch of ``batch_size`` rows,
+        so the effective batch size stays ``batch_size``; only process 0 prints
+        and writes (``save_pretrained``). Outside such a job, ``fit`` runs in
+        one process.
 
     Attributes
     ----------
@@ -199,6 +208,7 @@ class BertRegressor(RegressorMixin, SequenceBase):
         callbacks=None,
         warm_start=False,
         checkpoint_dir=None,
+        distributed=False,
     ):
         self.model = model
         self.pooling = pooling
@@ -225,6 +235,7 @@ class BertRegressor(RegressorMixin, SequenceBase):
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.distributed = distributed
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -303,14 +314,19 @@ class BertRegressor(RegressorMixin, SequenceBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection gives
+            a lazy Dask array, computed partition by partition.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             On the scale of ``y`` (1-D when ``y`` was 1-D).
         """
+        check_is_fitted(self, "net_")
+        if is_dask_collection(X):
+            width = None if self._y_ndim_ == 1 else self.n_outputs_
+            return self._lazy("predict", X, width=width, dtype=np.float64)
         out = self._raw_outputs(X).astype(np.float64)
         pred = out * self.target_scale_ + self.target_mean_
         return pred[:, 0] if self._y_ndim_ == 1 else pred
