@@ -86,6 +86,11 @@ class BertBase(BaseEstimator):
         )
         return self
 
+    def _set_fitted(self, fitted: dict[str, Any]) -> None:
+        """Set the fitted attributes, last thing in ``_fit``."""
+        for name, value in fitted.items():
+            setattr(self, name, value)
+
     def _fit(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover
         raise NotImplementedError
 

@@ -145,6 +145,11 @@ class FineTuneBase(BertBase):
         **constraints(*TRAINING),
     }
 
+    #: What ``"auto"`` means for this estimator (see :meth:`_budget`).
+    _auto_steps = AUTO_STEPS
+    _auto_epochs = AUTO_EPOCHS
+    _auto_lr = AUTO_LR
+
     # -- the template --------------------------------------------------------
     def _fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> None:
         from .._nn.freezing import freeze_layers, train_heads, unfreeze
@@ -244,19 +249,21 @@ class FineTuneBase(BertBase):
             **data.fitted,
             **self._fitted_model(net),
         }
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        self._set_fitted(fitted)
 
     def _budget(self, n_train: int) -> Budget:
         """Epochs and learning rates, with ``"auto"`` decided for ``n_train``
         training sequences (see the user guide, "Defaults that adapt")."""
-        batches = math.ceil(n_train / self.batch_size)
-        steps_per_epoch = math.ceil(batches / self.gradient_accumulation_steps)
+        from .net import steps_per_epoch
+
+        steps = steps_per_epoch(
+            n_train, self.batch_size, self.gradient_accumulation_steps
+        )
         epochs = self.max_epochs
         if epochs == "auto":
-            low, high = AUTO_EPOCHS
-            epochs = int(np.clip(-(-AUTO_STEPS // steps_per_epoch), low, high))
-        lr = AUTO_LR if self.lr == "auto" else float(self.lr)
+            low, high = self._auto_epochs
+            epochs = int(np.clip(math.ceil(self._auto_steps / steps), low, high))
+        lr = self._auto_lr if self.lr == "auto" else float(self.lr)
         head_lr = getattr(self, "head_lr", None)
         if head_lr == "auto":
             head_lr = AUTO_HEAD_LR_FACTOR * lr

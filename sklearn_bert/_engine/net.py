@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -59,12 +60,16 @@ class _LinearSchedule:
         return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
 
 
+def steps_per_epoch(n_train: int, batch_size: int, accumulation: int) -> int:
+    """Optimizer steps of one epoch over ``n_train`` rows."""
+    return math.ceil(math.ceil(n_train / batch_size) / accumulation)
+
+
 def count_optimizer_steps(
     n_train: int, batch_size: int, accumulation: int, max_epochs: int
 ) -> int:
     """Optimizer steps of a whole fit, from the number of training rows."""
-    batches = -(-n_train // batch_size)
-    return max(1, -(-batches // accumulation) * max_epochs)
+    return max(1, steps_per_epoch(n_train, batch_size, accumulation) * max_epochs)
 
 
 class BertNet(NeuralNet):

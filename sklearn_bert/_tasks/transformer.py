@@ -321,8 +321,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             n_features_out_=int(model.config.hidden_size),
             precision_=resolve_precision(self.precision, device),
         )
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        self._set_fitted(fitted)
 
     def _fine_tuned(self, X, y, sample_weight):
         """A classifier or regressor fine-tuned on ``y`` with this one's settings."""

@@ -67,8 +67,7 @@ class _ContrastiveBase(BertBase):
             "lr_": encoder.lr_,
             **self._head_attributes(head),
         }
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        self._set_fitted(fitted)
 
     def _default_head(self, y: Any):  # pragma: no cover - defined by subclasses
         raise NotImplementedError

@@ -11,12 +11,11 @@ pairs cost two forward passes each.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from ..._engine.finetune import Budget, FineTuneBase, Prepared, TrainingData
+from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
 
 #: With ``max_epochs="auto"``: optimizer steps to aim for, and the range of
 #: epochs that may take (few-shot data sets are a few batches).
@@ -34,6 +33,9 @@ class ContrastiveTrainer(FineTuneBase):
     """
 
     _hf_task = "base"
+    _auto_steps = AUTO_STEPS
+    _auto_epochs = AUTO_EPOCHS
+    _auto_lr = AUTO_LR
 
     def __init__(
         self,
@@ -87,17 +89,6 @@ class ContrastiveTrainer(FineTuneBase):
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
-
-    def _budget(self, n_train: int) -> Budget:
-        """Contrastive ``"auto"``: aim at :data:`AUTO_STEPS` optimizer steps
-        (within :data:`AUTO_EPOCHS`) at :data:`AUTO_LR`."""
-        batches = math.ceil(n_train / self.batch_size)
-        epochs = self.max_epochs
-        if epochs == "auto":
-            low, high = AUTO_EPOCHS
-            epochs = int(np.clip(math.ceil(AUTO_STEPS / batches), low, high))
-        lr = AUTO_LR if self.lr == "auto" else float(self.lr)
-        return Budget(int(epochs), lr, lr)
 
     def fit(self, X, y, sample_weight=None):
         if sample_weight is not None:
