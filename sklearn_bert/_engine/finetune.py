@@ -56,6 +56,9 @@ class Prepared:
     seed : int or None
         The fit's seed, drawn once from ``random_state`` (set by the
         template before ``_load``).
+    new_head : bool
+        Whether the task head starts from random weights (set by ``_load``
+        or ``_module``; False when a checkpoint held a trained head).
     """
 
     X: Any
@@ -66,6 +69,7 @@ class Prepared:
     load_kwargs: dict[str, Any] = field(default_factory=dict)
     fitted: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
+    new_head: bool = True
 
 
 @dataclass(frozen=True)
@@ -194,10 +198,12 @@ class FineTuneBase(BertBase):
             from .distributed import check_same_data
 
             check_same_data(train, valid)
-        budget = self._budget(len(train))
-        checkpointer, start = self._start(resume, previous, seed, train, valid, budget)
         with seeded(seed, device):
             module, criterion = self._module(model, prepared)
+            budget = self._budget(len(train), prepared)
+            checkpointer, start = self._start(
+                resume, previous, seed, train, valid, budget
+            )
             if start is not None:
                 module = start["module"]
             freeze_layers(module.encoder, self.freeze_encoder, self.trainable_layers)
@@ -251,9 +257,11 @@ class FineTuneBase(BertBase):
         }
         self._set_fitted(fitted)
 
-    def _budget(self, n_train: int) -> Budget:
+    def _budget(self, n_train: int, prepared: Prepared) -> Budget:
         """Epochs and learning rates, with ``"auto"`` decided for ``n_train``
-        training sequences (see the user guide, "Defaults that adapt")."""
+        training sequences (see the user guide, "Defaults that adapt"): the
+        head learns faster than the encoder when it starts from random
+        weights (``prepared.new_head``)."""
         from .net import steps_per_epoch
 
         steps = steps_per_epoch(
@@ -266,7 +274,7 @@ class FineTuneBase(BertBase):
         lr = self._auto_lr if self.lr == "auto" else float(self.lr)
         head_lr = getattr(self, "head_lr", None)
         if head_lr == "auto":
-            head_lr = AUTO_HEAD_LR_FACTOR * lr
+            head_lr = AUTO_HEAD_LR_FACTOR * lr if prepared.new_head else lr
         return Budget(int(epochs), lr, lr if head_lr is None else float(head_lr))
 
     # -- warm starts and checkpoints -------------------------------------------
@@ -370,7 +378,16 @@ class FineTuneBase(BertBase):
         raise NotImplementedError  # pragma: no cover
 
     def _load(self, prepared: Prepared) -> tuple[Any, Any]:
-        return self._load_pretrained(self._hf_task, prepared.X, **prepared.load_kwargs)
+        """The tokenizer and model; notes in ``prepared.new_head`` whether the
+        checkpoint lacked the task head (or had one of another shape)."""
+        tokenizer, model, info = self._load_pretrained(
+            self._hf_task,
+            prepared.X,
+            output_loading_info=True,
+            **prepared.load_kwargs,
+        )
+        prepared.new_head = bool(head_keys(model, info))
+        return tokenizer, model
 
     def _training_data(
         self, prepared: Prepared, tokenizer: Any, model: Any, max_length: int
@@ -389,6 +406,15 @@ class FineTuneBase(BertBase):
         """The trained module's outputs on ``features`` (see ``_run_model``)."""
         check_is_fitted(self, "net_")
         return self._run_model(self.net_.module_, features, **kwargs)
+
+
+def head_keys(model: Any, info: dict[str, Any]) -> list[str]:
+    """The weights outside the base model that a checkpoint did not provide
+    (missing, or of another shape): a new task head."""
+    prefix = model.base_model_prefix + "."
+    keys = [*info.get("missing_keys", ()), *info.get("mismatched_keys", ())]
+    names = [k[0] if isinstance(k, tuple) else k for k in keys]
+    return sorted(k for k in names if not k.startswith(prefix))
 
 
 def _short(value: Any) -> str:

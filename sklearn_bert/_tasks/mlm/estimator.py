@@ -319,8 +319,11 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         """The checkpoint's masked-LM model; a missing head is new (and noted),
         and weights it has no place for (a pooler) are carried along."""
         from ..._engine.base import model_name
+        from ..._engine.finetune import head_keys
 
-        tokenizer, model, info = super()._load(prepared)
+        tokenizer, model, info = self._load_pretrained(
+            self._hf_task, prepared.X, **prepared.load_kwargs
+        )
         name = model_name(self.model)
         if tokenizer.mask_token_id is None:
             raise ValueError(
@@ -328,9 +331,8 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
                 "training needs one."
             )
         prefix = model.base_model_prefix
-        head = sorted(
-            k for k in info.get("missing_keys", ()) if not k.startswith(prefix + ".")
-        )
+        head = head_keys(model, info)
+        prepared.new_head = bool(head)
         if head and self.verbose >= 1:
             from ..._text.tokenize import user_stacklevel
 

@@ -68,6 +68,7 @@ class SequenceBase(FineTuneBase):
         head = read_saved_head(self.model, self.pooling, module.head)
         if head is not None:
             module.head.load_state_dict(head)
+        prepared.new_head = head is None
         return module, self._criterion(prepared)
 
     # -- inference ---------------------------------------------------------
