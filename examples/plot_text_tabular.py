@@ -76,7 +76,7 @@ print(f"boosting on the table: {table_score:.3f}")
 # -----------------
 # ``text_columns`` names the text; every other column is tabular. The
 # tabular layers and the head are new, so they train at ``head_lr`` (by
-# default 1e-3 when tabular columns are fused) while the encoder trains at
+# default 20 times the encoder's rate, 1e-3) while the encoder trains at
 # ``lr``.
 from sklearn_bert import BertClassifier
 

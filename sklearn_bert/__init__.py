@@ -1,6 +1,11 @@
 """Fine-tunable BERT-style encoders as scikit-learn estimators."""
 
+from ._engine.cache import clear_cache
 from ._io.models import DEFAULT_MODEL, bundled_models
+from ._tasks.contrastive.estimators import (
+    BertContrastiveClassifier,
+    BertContrastiveRegressor,
+)
 from ._tasks.mlm.estimator import BertMaskedLM
 from ._tasks.qa.estimator import BertQuestionAnswerer
 from ._tasks.sequence.classifier import BertClassifier
@@ -12,11 +17,14 @@ from ._version import __version__
 __all__ = [
     "DEFAULT_MODEL",
     "BertClassifier",
+    "BertContrastiveClassifier",
+    "BertContrastiveRegressor",
     "BertMaskedLM",
     "BertQuestionAnswerer",
     "BertRegressor",
     "BertTokenClassifier",
     "BertTransformer",
     "bundled_models",
+    "clear_cache",
     "__version__",
 ]

@@ -20,7 +20,7 @@ from ._text.pooling import POOLINGS
 from ._text.tokenize import LONG_TEXT_OPTIONS
 
 #: Values of ``precision``.
-PRECISIONS = ("float32", "bfloat16", "float16")
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 
 #: Values of ``fusion`` (see ``_nn.fusion``).
 FUSIONS = ("concat", "gated", "attention")
@@ -31,9 +31,6 @@ COMBINE_TEXTS = ("join", "separate")
 #: The parameters of the estimators that fuse text and tabular columns.
 FUSION = ("text_columns", "tabular_preprocessor", "fusion", "combine_texts")
 
-#: With tabular columns, ``head_lr="auto"`` trains the new weights at this
-#: learning rate (see ``DOCS["head_lr"]``).
-FUSION_HEAD_LR = 1e-3
 
 #: Constraints of every shared parameter.
 CONSTRAINTS: dict[str, list] = {
@@ -48,8 +45,9 @@ CONSTRAINTS: dict[str, list] = {
     "pooling": [StrOptions(set(POOLINGS))],
     "long_text": [StrOptions(set(LONG_TEXT_OPTIONS))],
     "stride": [Interval(Integral, 0, None, closed="left")],
-    "max_epochs": [Interval(Integral, 1, None, closed="left")],
-    "lr": [Interval(Real, 0, None, closed="neither")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+    "head_lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "warmup_ratio": [Interval(Real, 0, 1, closed="both")],
     "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
@@ -64,7 +62,6 @@ CONSTRAINTS: dict[str, list] = {
     "class_weight": [dict, StrOptions({"balanced"}), None],
     "random_state": ["random_state"],
     "callbacks": [list, None],
-    "head_lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
     "text_columns": [str, list, None],
     "tabular_preprocessor": [
         StrOptions({"auto", "passthrough"}),
@@ -72,6 +69,9 @@ CONSTRAINTS: dict[str, list] = {
     ],
     "fusion": [StrOptions(set(FUSIONS))],
     "combine_texts": [StrOptions(set(COMBINE_TEXTS))],
+    "warm_start": ["boolean"],
+    "checkpoint_dir": [str, os.PathLike, None],
+    "distributed": ["boolean"],
 }
 
 #: The parameters of every estimator.
@@ -81,6 +81,7 @@ COMMON = ("model", "max_length", "batch_size", "device", "precision", "verbose")
 TRAINING = (
     "max_epochs",
     "lr",
+    "head_lr",
     "weight_decay",
     "warmup_ratio",
     "gradient_accumulation_steps",
@@ -94,6 +95,8 @@ TRAINING = (
     "dropout",
     "random_state",
     "callbacks",
+    "warm_start",
+    "checkpoint_dir",
 )
 
 #: Defaults of the shared parameters (an estimator may choose its own for
@@ -102,11 +105,12 @@ DEFAULTS: dict[str, Any] = {
     "model": DEFAULT_MODEL,
     "batch_size": 16,
     "device": "auto",
-    "precision": "float32",
+    "precision": "auto",
     "verbose": 0,
     "pooling": "mean",
-    "max_epochs": 3,
-    "lr": 5e-5,
+    "max_epochs": "auto",
+    "lr": "auto",
+    "head_lr": "auto",
     "weight_decay": 0.01,
     "warmup_ratio": 0.1,
     "gradient_accumulation_steps": 1,
@@ -120,11 +124,13 @@ DEFAULTS: dict[str, Any] = {
     "dropout": 0.1,
     "random_state": None,
     "callbacks": None,
-    "head_lr": "auto",
     "text_columns": None,
     "tabular_preprocessor": "auto",
     "fusion": "concat",
     "combine_texts": "join",
+    "warm_start": False,
+    "checkpoint_dir": None,
+    "distributed": False,
 }
 
 #: Parameters whose default an estimator may choose (with its own reason).
@@ -151,9 +157,11 @@ formed from sequences of similar length, so padding stays small.""",
 ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted model for
 inference.""",
     "precision": """
-Precision of the forward passes: ``"bfloat16"`` is faster on recent CPUs and
-GPUs; ``"float16"`` is GPU only (training then scales the loss). Outputs are
-float32.""",
+Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where the
+device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16, GPUs from
+Ampere on) and ``"float32"`` elsewhere; ``fit`` records its choice in
+``precision_``. ``"float16"`` is GPU only (training then scales the loss).
+Outputs are float32.""",
     "verbose": """
 0 is silent; 1 prints one line per training epoch (losses, validation score,
 duration) and notes such as newly initialised weights; 2 adds progress bars
@@ -167,9 +175,18 @@ attention-masked mean), ``"cls"`` (the first token's vector, ``[CLS]`` or
 Tokens shared by consecutive windows (chunks) of an input longer than
 ``max_length``.""",
     "max_epochs": """
-Passes over the training data.""",
+Passes over the training data. ``"auto"`` aims at a fixed number of optimizer
+steps, within a range of epochs, so that small data sets get more passes;
+``fit`` records its choice in ``max_epochs_``.""",
     "lr": """
-Peak learning rate of AdamW.""",
+Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+``fit`` and recorded in ``lr_``.""",
+    "head_lr": """
+Peak learning rate of the weights that start fresh: the task head and, with
+``text_columns``, the tabular layers and the fusion (they follow the same
+warmup and decay as ``lr``). ``"auto"`` is 20 times the encoder's for a new
+head (1e-3 with ``lr="auto"``) and the encoder's for a head a checkpoint
+already trained; the value used is in ``head_lr_``. None uses ``lr``.""",
     "weight_decay": """
 AdamW weight decay (not applied to biases and normalisation weights).""",
     "warmup_ratio": """
@@ -209,12 +226,6 @@ The global random generators are left as they were.""",
     "callbacks": """
 Extra skorch callbacks, appended to the built-in ones; all their events
 fire, ``on_grad_computed`` included.""",
-    "head_lr": """
-Peak learning rate of the weights that start fresh: the task head and, with
-``text_columns``, the tabular layers and the fusion (they follow the same
-warmup and decay as ``lr``). ``"auto"`` uses ``lr`` for a text-only model
-and ``1e-3`` when tabular columns are fused, whose new layers learn too
-slowly at an encoder's learning rate; the value used is in ``head_lr_``.""",
     "text_columns": """
 With a DataFrame ``X``: the name (or list of names) of its text columns;
 every other column is tabular and goes through ``tabular_preprocessor``
@@ -240,6 +251,24 @@ separated by the separator token (one forward pass, the texts attend to each
 other, ``max_length`` shared); ``"separate"`` encodes each on its own with
 the same encoder (``max_length`` each) and concatenates their pooled
 vectors.""",
+    "warm_start": """
+Continue training instead of starting over: from the checkpoint in
+``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs in
+all, as if it had never stopped), otherwise from the fitted model
+(``max_epochs`` more epochs, with a new learning-rate schedule; the classes
+or outputs must stay the same).""",
+    "checkpoint_dir": """
+Folder where a checkpoint of the training state is written after every epoch
+(safetensors and JSON only, nothing that runs code when read); with
+``warm_start=True`` an interrupted fit resumes from it. Give every fit its
+own folder. None writes no checkpoint.""",
+    "distributed": """
+Spread ``fit`` over the processes of a ``torchrun`` or ``accelerate launch``
+job (torch ``DistributedDataParallel``: gloo on the CPU, NCCL on GPUs, one
+GPU per process). Every process calls ``fit`` with the same data and trains
+on its share of each batch of ``batch_size`` rows, so the effective batch
+size stays ``batch_size``; only process 0 prints and writes
+(``save_pretrained``). Outside such a job, ``fit`` runs in one process.""",
 }
 
 
@@ -255,12 +284,13 @@ TYPES: dict[str, str] = {
     "max_length": "int or None",
     "batch_size": "int",
     "device": "str",
-    "precision": '{"float32", "bfloat16", "float16"}',
+    "precision": '{"auto", "float32", "bfloat16", "float16"}',
     "verbose": "int",
     "pooling": '{"mean", "cls", "max"}',
     "stride": "int",
-    "max_epochs": "int",
-    "lr": "float",
+    "max_epochs": 'int or "auto"',
+    "lr": 'float or "auto"',
+    "head_lr": 'float, "auto" or None',
     "weight_decay": "float",
     "warmup_ratio": "float",
     "gradient_accumulation_steps": "int",
@@ -274,9 +304,11 @@ TYPES: dict[str, str] = {
     "dropout": "float",
     "random_state": "int, RandomState instance or None",
     "callbacks": "list of skorch callbacks or None",
-    "head_lr": 'float or "auto"',
     "text_columns": "str, list of str or None",
     "tabular_preprocessor": '"auto", "passthrough" or transformer',
     "fusion": '{"concat", "gated", "attention"}',
     "combine_texts": '{"join", "separate"}',
+    "warm_start": "bool",
+    "checkpoint_dir": "str, path-like or None",
+    "distributed": "bool",
 }

@@ -74,6 +74,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn_bert import (
     BertClassifier,
+    BertContrastiveClassifier,
+    BertContrastiveRegressor,
     BertMaskedLM,
     BertQuestionAnswerer,
     BertRegressor,
@@ -236,6 +238,22 @@ ESTIMATORS: list[EstimatorCase] = [
         kind="token_classifier",
         search_grid={"lr": [1e-4, 3e-4]},
         heavy_families=("electra",),
+    ),
+    EstimatorCase(
+        name="BertContrastiveClassifier",
+        factory=small(BertContrastiveClassifier),
+        make_data=make_text_classification,
+        kind="classifier",
+        search_grid={"lr": [1e-4, 3e-4]},
+        heavy_families=("deberta-v2",),
+    ),
+    EstimatorCase(
+        name="BertContrastiveRegressor",
+        factory=small(BertContrastiveRegressor),
+        make_data=make_text_regression,
+        kind="regressor",
+        search_grid={"pooling": ["mean", "max"]},
+        heavy_families=("bert",),
     ),
     EstimatorCase(
         name="BertQuestionAnswerer",

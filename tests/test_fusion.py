@@ -188,10 +188,9 @@ def test_every_column_a_text_column(tiny_bert):
 def test_without_text_columns_nothing_changes(tiny_bert):
     texts = TEXT_ONLY["review"].tolist()
     plain = BertClassifier(tiny_bert, **FAST).fit(texts, Y)
-    assert plain.head_lr_ == plain.lr
     assert not hasattr(plain, "text_columns_")
-    assert {g["initial_lr"] for g in plain.net_.optimizer_.param_groups} == {plain.lr}
-    twin = BertClassifier(tiny_bert, head_lr=plain.lr, **FAST).fit(texts, Y)
+    assert not hasattr(plain, "tabular_preprocessor_")
+    twin = BertClassifier(tiny_bert, head_lr=plain.head_lr_, **FAST).fit(texts, Y)
     np.testing.assert_array_equal(twin.predict_proba(texts), plain.predict_proba(texts))
     # a DataFrame of text columns is still read as sentence pairs
     pairs = X_DF[["review", "title"]]
@@ -233,29 +232,27 @@ def test_fusion_learns_from_the_table(tiny_bert):
 
 def test_head_lr_gives_new_weights_their_own_learning_rate(tiny_bert):
     clf = fused(tiny_bert).fit(TEXT_ONLY, Y)
-    assert clf.head_lr_ == 1e-3  # "auto" with tabular columns
+    assert clf.head_lr_ == pytest.approx(1e-3)  # "auto" with lr="auto"
     module = clf.net_.module_
     heads = {id(p) for m in module.head_modules() for p in m.parameters()}
     encoder = {id(p) for p in module.hf_model.parameters()}
     for group in clf.net_.optimizer_.param_groups:
         ids = {id(p) for p in group["params"]}
         assert ids <= heads or ids <= encoder
-        expected = clf.head_lr_ if ids <= heads else clf.lr
+        expected = clf.head_lr_ if ids <= heads else clf.lr_
         assert group["initial_lr"] == pytest.approx(expected)
-    no_decay = [
-        g
-        for g in clf.net_.optimizer_.param_groups
-        if {id(p) for p in g["params"]} <= {id(module.head.bias)}
-    ]
-    assert no_decay and no_decay[0]["weight_decay"] == 0.0
+    def group_of(param):
+        groups = clf.net_.optimizer_.param_groups
+        return next(g for g in groups if any(p is param for p in g["params"]))
+
+    assert group_of(module.head.bias)["weight_decay"] == 0.0
+    assert group_of(module.head.weight)["weight_decay"] > 0.0
     explicit = fused(tiny_bert, head_lr=3e-4).fit(TEXT_ONLY, Y)
     assert explicit.head_lr_ == 3e-4
-    assert fused(tiny_bert, lr=2e-3).fit(TEXT_ONLY, Y).head_lr_ == 2e-3
-    # a text-only classifier may give its head its own learning rate too
-    texts = TEXT_ONLY["review"].tolist()
-    plain = BertClassifier(tiny_bert, head_lr=1e-3, **FAST).fit(texts, Y)
-    rates = {g["initial_lr"] for g in plain.net_.optimizer_.param_groups}
-    assert rates == {plain.lr, 1e-3}
+    # "auto" is 20 times the encoder's rate, as for a text-only head
+    assert fused(tiny_bert, lr=2e-5).fit(TEXT_ONLY, Y).head_lr_ == pytest.approx(4e-4)
+    single = fused(tiny_bert, lr=2e-5, head_lr=None).fit(TEXT_ONLY, Y)
+    assert {g["initial_lr"] for g in single.net_.optimizer_.param_groups} == {2e-5}
 
 
 # -- several text columns ---------------------------------------------------------
@@ -265,7 +262,7 @@ def test_join_encodes_texts_as_one_sequence(tiny_bert):
     clf = fused(tiny_bert, text_columns=["review", "title"]).fit(X_DF, Y)
     assert clf.net_.module_.n_texts == 1
     rows = clf._predict_rows(X_DF)
-    features = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    features, _ = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
     sep = clf.tokenizer_.sep_token_id
     assert features[0]["input_ids"].count(sep) == 2  # [CLS] a [SEP] b [SEP]
     assert "input_ids.1" not in features[0]
@@ -296,7 +293,7 @@ def test_three_text_columns_join_with_separators(tiny_bert):
     X = X_DF.assign(note=["note"] * len(Y))
     clf = fused(tiny_bert, text_columns=["review", "title", "note"]).fit(X, Y)
     rows = clf._predict_rows(X)
-    features = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    features, _ = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
     assert features[0]["input_ids"].count(clf.tokenizer_.sep_token_id) == 3
 
 

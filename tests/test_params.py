@@ -59,8 +59,10 @@ def test_shared_parameters_share_defaults_and_constraints(cls):
 
 
 def test_fine_tuning_estimators_take_every_training_parameter():
+    from sklearn_bert._engine.finetune import FineTuneBase
+
     for cls in ESTIMATORS:
-        if cls is sklearn_bert.BertTransformer:
+        if not issubclass(cls, FineTuneBase):
             continue
         missing = set(_params.TRAINING) - set(_signature(cls))
         # the masked-LM head has no dropout of its own (documented)
@@ -109,3 +111,9 @@ def test_private_scikit_learn_apis_behave_as_relied_on(tiny_bert):
         sklearn_bert.BertClassifier(tiny_bert, lr=-1).fit(["a", "b"], [0, 1])
     with pytest.raises(InvalidParameterError, match="'pooling' parameter"):
         sklearn_bert.BertTransformer(tiny_bert, pooling="first").fit(["a"])
+    # ``_get_output_config`` tells the Dask path of ``transform`` which
+    # container ``set_output`` asked for (``_engine.base.EmbeddingMixin``).
+    from sklearn.utils._set_output import _get_output_config
+
+    est = sklearn_bert.BertTransformer(tiny_bert).set_output(transform="pandas")
+    assert _get_output_config("transform", est)["dense"] == "pandas"

@@ -4,6 +4,7 @@ fits that change a fitted estimator only when they succeed."""
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import threading
 from typing import Any
@@ -14,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._params import COMMON, constraints
 from .._text.inputs import TextInput, check_text_input
-from .device import resolve_device
+from .device import resolve_device, resolve_precision
 
 # Moving a fitted model to another device is the one change inference may
 # make to an estimator; it happens under this lock.
@@ -53,13 +54,31 @@ class BertBase(BaseEstimator):
         tags.input_tags.one_d_array = True
         return tags
 
+    def __copy__(self):
+        """A shallow copy: a new estimator sharing the parameters and fitted
+        attributes (without the pickling round trip that ``copy.copy`` would
+        otherwise make through ``__getstate__``)."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
     # -- fitting -----------------------------------------------------------
     def _fit_atomically(self, *args: Any, **kwargs: Any):
-        """Run ``self._fit(*args, **kwargs)`` on a twin; adopt its fitted state."""
+        """Run ``self._fit(*args, **kwargs)`` on a twin; adopt its fitted state.
+
+        Dask collections among the arguments are computed first (together),
+        unless :meth:`_fit_arguments` says otherwise.
+        """
+        args, kwargs = self._fit_arguments(*args, **kwargs)
         twin = copy.copy(self)
-        for name in [k for k in twin.__dict__ if is_fitted_attribute(k)]:
+        fitted = {k: v for k, v in self.__dict__.items() if is_fitted_attribute(k)}
+        for name in fitted:
             del twin.__dict__[name]
+        if fitted and getattr(self, "warm_start", False):
+            # ``warm_start=True`` continues from the fitted state (read only)
+            twin._previous_fit = fitted
         twin._fit(*args, **kwargs)
+        twin.__dict__.pop("_previous_fit", None)
         for name in [k for k in self.__dict__ if is_fitted_attribute(k)]:
             del self.__dict__[name]
         self.__dict__.update(
@@ -67,8 +86,21 @@ class BertBase(BaseEstimator):
         )
         return self
 
+    def _set_fitted(self, fitted: dict[str, Any]) -> None:
+        """Set the fitted attributes, last thing in ``_fit``."""
+        for name, value in fitted.items():
+            setattr(self, name, value)
+
     def _fit(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover
         raise NotImplementedError
+
+    def _fit_arguments(self, *args: Any, **kwargs: Any) -> tuple[tuple, dict]:
+        """``fit``'s arguments as ``_fit`` takes them: Dask collections
+        computed in this process (training holds its rows in memory)."""
+        from .dask import computed
+
+        values = computed(*args, *kwargs.values())
+        return values[: len(args)], dict(zip(kwargs, values[len(args) :], strict=True))
 
     # -- input -------------------------------------------------------------
     def _check_text(
@@ -78,6 +110,11 @@ class BertBase(BaseEstimator):
         number of columns, and for a DataFrame the column names (as
         scikit-learn does). ``fit`` records them with :meth:`_input_attributes`.
         """
+        from .dask import computed
+
+        (X,) = computed(X)  # a method without a lazy Dask path computes it here
+        if not reset:
+            self._check_inference_params()
         text_input = check_text_input(X, allow_pairs=allow_pairs)
         if reset:
             return text_input
@@ -88,16 +125,43 @@ class BertBase(BaseEstimator):
                 f"{type(self).__name__} was fitted on {kind} "
                 f"({self.n_features_in_} column(s)) but got {n_columns} column(s)."
             )
+        self._check_column_names(text_input.columns if text_input.is_frame else None)
+        return text_input
+
+    def _check_column_names(self, names: list[str] | None) -> None:
+        """A DataFrame's column names (None for other input) against those
+        seen in ``fit``, as scikit-learn checks them."""
         fitted_names = getattr(self, "feature_names_in_", None)
-        if text_input.is_frame and fitted_names is not None:
-            names = list(text_input.columns or [])
-            if names != list(fitted_names):
+        if names is not None and fitted_names is not None:
+            if list(names) != list(fitted_names):
                 raise ValueError(
-                    f"The DataFrame's columns {names} are not the columns "
+                    f"The DataFrame's columns {list(names)} are not the columns "
                     f"{list(fitted_names)} seen in fit; select or rename them in "
                     "that order."
                 )
-        return text_input
+
+    def _check_inference_params(self) -> None:
+        """Validate the parameters again before inference: ``set_params`` after
+        ``fit`` may have changed ``batch_size``, ``precision``, ... and a bad
+        value must fail here, naming the parameter, not deep inside torch."""
+        self._validate_params()
+
+    def _lazy(
+        self,
+        method: str,
+        X: Any,
+        *,
+        width: int | None,
+        dtype: Any,
+        columns: list[str] | None = None,
+    ):
+        """``method`` mapped lazily over the partitions of the Dask collection
+        ``X`` (see :mod:`._engine.dask`); its columns are checked here, so
+        that a wrong input fails now rather than on a worker."""
+        from .dask import Output, input_template, map_partitions
+
+        self._check_text(input_template(X), reset=False)
+        return map_partitions(self, method, X, Output(width, np.dtype(dtype), columns))
 
     @staticmethod
     def _input_attributes(n_columns: int, columns: list[str] | None) -> dict:
@@ -171,7 +235,7 @@ class BertBase(BaseEstimator):
             features,
             batch_size=self.batch_size,
             device=device,
-            precision=self.precision,
+            precision=resolve_precision(self.precision, device),
             pad_token_id=pad_token_id(self.tokenizer_),
             collate=collate,
             progress=self.verbose >= 2,
@@ -179,31 +243,82 @@ class BertBase(BaseEstimator):
         )
 
     # -- pickling ----------------------------------------------------------
-    # ``tokenizer_`` and ``model_`` (a Hugging Face model) are stored as an
-    # in-memory Hugging Face folder: safetensors on the CPU, no absolute
-    # paths, loadable on a machine without the GPU they were trained on.
-    # A ``net_`` pickles itself as plain data (see ``_engine.net.BertNet``),
-    # and ``history_`` as plain rows.
+    # The state holds plain values only (str, numbers, bytes, lists, dicts,
+    # NumPy arrays), so that ``skops.io`` needs to trust no type but the
+    # estimator's own class: ``tokenizer_`` and ``model_`` (a Hugging Face
+    # model) become an in-memory Hugging Face folder (safetensors on the CPU,
+    # no absolute paths), a ``net_`` its plain data (see
+    # ``_engine.net.BertNet``), ``history_`` plain rows. Loading reads
+    # safetensors, JSON and tokenizer files only, never pickled bytes. The
+    # state records the library version that wrote it.
     def __getstate__(self):
+        from .._version import __version__
+
         # A copy: on Python 3.11+ ``object.__getstate__`` returns the live
         # ``__dict__``, and popping from it would strip the fitted estimator.
         state = dict(super().__getstate__())
+        state[VERSION_KEY] = __version__
         if "history_" in state:  # skorch's History as plain rows
             state["history_"] = [dict(row) for row in state["history_"]]
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_state"] = net.__getstate__()
         tokenizer = state.pop("tokenizer_", None)
         model = state.pop("model_", None)
         if tokenizer is not None or model is not None:
             from .._io.loading import dump_pretrained
 
-            state["_pretrained_files"] = (
+            state["_pretrained_files"] = [
                 model is not None,
                 dump_pretrained(model, tokenizer),
-            )
+            ]
         return state
 
     def __setstate__(self, state):
+        from .._version import __version__
+
+        state = dict(state)
+        version = state.pop(VERSION_KEY, None)
+        if version == __version__:
+            self._restore(state)
+            return
+        saved = "an unknown earlier version" if version is None else version
+        try:
+            self._restore(state)
+        except Exception as exc:
+            raise ValueError(
+                f"This {type(self).__name__} was saved by sklearn_bert {saved} and "
+                f"cannot be loaded by sklearn_bert {__version__}: {exc}. Load it "
+                f"with sklearn_bert {saved} and write its model with "
+                "save_pretrained (a folder any version can start from), or fit "
+                "it again."
+            ) from exc
+        import warnings
+
+        warnings.warn(
+            f"This {type(self).__name__} was saved by sklearn_bert {saved} and "
+            f"loaded by sklearn_bert {__version__}; check its predictions, or "
+            "save it again with this version.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def _restore(self, state: dict) -> None:
+        """Rebuild the fitted objects of a state made by ``__getstate__``."""
         files = state.pop("_pretrained_files", None)
+        net_state = state.pop("_net_state", None)
         super().__setstate__(state)
+        # A state from an earlier version lacks the parameters added since:
+        # they take their defaults (which keep the old behaviour).
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.default is not param.empty and name not in self.__dict__:
+                setattr(self, name, param.default)
+        if net_state is not None:
+            from .net import BertNet
+
+            net = BertNet.__new__(BertNet)
+            net.__setstate__(net_state)
+            self.net_ = net
         if "history_" in state:
             net = self.__dict__.get("net_")
             if net is not None:
@@ -226,6 +341,59 @@ class BertBase(BaseEstimator):
                 model.config._name_or_path = name
                 model.eval()
                 self.model_ = model
+
+
+#: The state key recording the library version that pickled an estimator.
+VERSION_KEY = "_sklearn_bert_version"
+
+
+def _lazy_fit_transform(fit_transform: Any) -> Any:
+    """``fit_transform``; for a Dask collection, ``fit`` then a lazy
+    ``transform`` (see EmbeddingMixin)."""
+    import functools
+
+    @functools.wraps(fit_transform)
+    def wrapped(self, X, y=None, **fit_params):
+        from .dask import is_dask_collection
+
+        if is_dask_collection(X):
+            return self.fit(X, y, **fit_params).transform(X)
+        return fit_transform(self, X, y, **fit_params)
+
+    return wrapped
+
+
+def _lazy_transform(transform: Any) -> Any:
+    """``transform``, with Dask collections mapped lazily (see EmbeddingMixin)."""
+    import functools
+
+    @functools.wraps(transform)
+    def wrapped(self, X, *args, **kwargs):
+        from .dask import is_dask_collection
+
+        if not is_dask_collection(X):
+            return transform(self, X, *args, **kwargs)
+        from sklearn.utils._set_output import _get_output_config
+
+        check_is_fitted(self, "n_features_out_")
+        container = _get_output_config("transform", self)["dense"]
+        if container not in ("default", "pandas"):
+            raise ValueError(
+                f"set_output(transform={container!r}) has no Dask counterpart; "
+                "use 'pandas' (a Dask DataFrame) or 'default' (a Dask array)."
+            )
+        columns = None
+        if container == "pandas":
+            columns = [str(c) for c in self.get_feature_names_out()]
+        return self._lazy(
+            "transform",
+            X,
+            width=int(self.n_features_out_),
+            dtype=np.float32,
+            columns=columns,
+        )
+
+    return wrapped
 
 
 def model_name(model: Any) -> str:
@@ -283,8 +451,46 @@ def adaptation_texts(X: Any) -> list[str]:
 
 class EmbeddingMixin:
     """What estimators that output embeddings share: ``get_feature_names_out``
-    (needs ``n_features_out_``, uses ``feature_names_in_`` when set) and the
-    encoding of texts with a Hugging Face encoder."""
+    (needs ``n_features_out_``, uses ``feature_names_in_`` when set), the
+    encoding of texts with a Hugging Face encoder, and ``transform`` of Dask
+    collections.
+
+    A subclass's ``transform`` is wrapped (as scikit-learn wraps it for
+    ``set_output``, and around that wrapper): given a Dask collection it
+    returns a lazy Dask array, or with ``set_output(transform="pandas")`` a
+    Dask DataFrame with the columns of ``get_feature_names_out``, encoded
+    partition by partition (see :mod:`._engine.dask`). Place the mixin first
+    among the bases, so that its wrapper is the outer one.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any):
+        # scikit-learn's ``_SetOutputMixin`` wraps ``transform`` in here; a
+        # Dask collection must not reach that wrapper (it would build an
+        # in-memory DataFrame of the whole output).
+        super().__init_subclass__(**kwargs)
+        if "transform" in cls.__dict__:
+            cls.transform = _lazy_transform(cls.__dict__["transform"])
+        if "fit_transform" in cls.__dict__:
+            cls.fit_transform = _lazy_fit_transform(cls.__dict__["fit_transform"])
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then transform ``X`` (lazily for a Dask collection).
+
+        Parameters
+        ----------
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs as two columns.
+        y : array-like or None, default=None
+            Targets, as ``fit`` takes them.
+        **fit_params : dict
+            Further arguments of ``fit`` (``sample_weight``).
+
+        Returns
+        -------
+        embeddings : ndarray, DataFrame or Dask collection
+            As ``transform`` returns them.
+        """
+        return self.fit(X, y, **fit_params).transform(X)
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: ``<input column>_<i>``, or ``<class name>_<i>``.
@@ -309,13 +515,12 @@ class EmbeddingMixin:
             [f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object
         )
 
-    def _embed(self, X: Any, model: Any, encoder: Any, *, long_text: str):
-        """Pooled embeddings of ``X`` from ``encoder`` (the base model of
-        ``model``, which is placed on the device)."""
+    def _embed(self, text_input: Any, model: Any, encoder: Any, *, long_text: str):
+        """Pooled embeddings of checked rows from ``encoder`` (the base model
+        of ``model``, which is placed on the device)."""
         from .._text.tokenize import model_input_names
         from .inference import embed
 
-        text_input = self._check_text(X, reset=False)
         device = self._place(model)
         model.eval()
         return embed(
@@ -326,7 +531,7 @@ class EmbeddingMixin:
             pooling=self.pooling,
             batch_size=self.batch_size,
             device=device,
-            precision=self.precision,
+            precision=resolve_precision(self.precision, device),
             # pairs are only chunked along their second text
             long_text=long_text,
             stride=self.stride,

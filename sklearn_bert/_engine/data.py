@@ -143,19 +143,32 @@ class LengthGroupedSampler(torch.utils.data.Sampler):
     tokens than a full sort by length (which fixes the batches) and 2.5 times
     fewer than plain shuffled batches. On a few hundred rows the jitter spans
     most of the data, so batches are nearly as mixed as shuffled ones. With
-    ``group_by_length=False`` batches are plain shuffled slices. Randomness
-    comes from torch's generator, so a seeded fit is reproducible.
+    ``group_by_length=False`` batches are plain shuffled slices. With a
+    ``seed``, epoch ``e`` draws its batches from a generator seeded with
+    ``(seed, e)``: the batches depend on nothing else drawn during training
+    (dropout), which data-parallel processes rely on to draw the same
+    batches, and a fit resumed at epoch ``first_epoch`` draws the batches the
+    uninterrupted fit would have. Without one, torch's global generator is
+    used.
     """
 
     #: How far (in batches) a row's place in the length order may move.
     jitter_batches = 4
 
     def __init__(
-        self, lengths: np.ndarray, batch_size: int, *, group_by_length: bool = True
+        self,
+        lengths: np.ndarray,
+        batch_size: int,
+        *,
+        group_by_length: bool = True,
+        seed: int | None = None,
+        first_epoch: int = 0,
     ):
         self.lengths = np.asarray(lengths)
         self.batch_size = batch_size
         self.group_by_length = group_by_length
+        self.seed = seed
+        self.epoch = first_epoch
 
     def __len__(self) -> int:
         return math.ceil(len(self.lengths) / self.batch_size)
@@ -163,14 +176,23 @@ class LengthGroupedSampler(torch.utils.data.Sampler):
     def __iter__(self) -> Iterator[list[int]]:
         n = len(self.lengths)
         size = self.batch_size
-        order = torch.randperm(n).numpy()
+        generator = None
+        if self.seed is not None:
+            generator = torch.Generator().manual_seed(
+                int(
+                    np.random.SeedSequence([self.seed, self.epoch]).generate_state(1)[0]
+                )
+            )
+        self.epoch += 1
+        order = torch.randperm(n, generator=generator).numpy()
         if self.group_by_length:
             ranks = np.empty(n)
             ranks[order[np.argsort(-self.lengths[order], kind="stable")]] = np.arange(n)
-            jitter = torch.rand(n, dtype=torch.float64).numpy()
+            jitter = torch.rand(n, dtype=torch.float64, generator=generator).numpy()
             order = np.argsort(ranks + jitter * self.jitter_batches * size)
         batches = [order[i : i + size].tolist() for i in range(0, n, size)]
-        return iter([batches[i] for i in torch.randperm(len(batches)).tolist()])
+        shuffled = torch.randperm(len(batches), generator=generator).tolist()
+        return iter([batches[i] for i in shuffled])
 
 
 def training_loader(
@@ -178,13 +200,34 @@ def training_loader(
     batch_size: int,
     collate_fn: Any = None,
     group_by_length: bool = True,
+    seed: int | None = None,
+    first_epoch: int = 0,
+    rank: int = 0,
+    world_size: int = 1,
     **kwargs: Any,
 ) -> torch.utils.data.DataLoader:
-    """The training ``DataLoader`` (skorch's ``iterator_train``)."""
+    """The training ``DataLoader`` (skorch's ``iterator_train``).
+
+    ``seed`` gives the batches generators of their own, one per epoch
+    counted from ``first_epoch`` (see :class:`LengthGroupedSampler`). With
+    ``world_size``
+    processes, each global batch of ``batch_size`` rows is split across them
+    and this loader yields process ``rank``'s share (see
+    :mod:`._engine.distributed`).
+    """
     kwargs.pop("shuffle", None)  # the sampler always shuffles
-    sampler = LengthGroupedSampler(
-        dataset.lengths(), batch_size, group_by_length=group_by_length
+    sampler: Any = LengthGroupedSampler(
+        dataset.lengths(),
+        batch_size,
+        group_by_length=group_by_length,
+        seed=seed,
+        first_epoch=first_epoch,
     )
+    if world_size > 1:
+        from .distributed import ScaledRows, ShardedBatches
+
+        sampler = ShardedBatches(sampler, rank, world_size)
+        dataset = ScaledRows(dataset)
     return torch.utils.data.DataLoader(
         dataset, batch_sampler=sampler, collate_fn=collate_fn, **kwargs
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,44 @@ def resolve_device(device: str) -> Any:
             "use device='auto' or 'cpu'."
         )
     return dev
+
+
+def resolve_precision(precision: str, device: Any) -> str:
+    """The precision to compute in: ``"auto"`` is ``"bfloat16"`` where the
+    device has native bfloat16 matrix units, ``"float32"`` elsewhere."""
+    if precision != "auto":
+        return precision
+    return "bfloat16" if native_bfloat16(device) else "float32"
+
+
+def native_bfloat16(device: Any) -> bool:
+    """Whether ``device`` multiplies bfloat16 matrices natively: a CUDA GPU of
+    compute capability 8.0 or newer (Ampere and later), or a CPU with AMX or
+    AVX512-BF16 instructions. Elsewhere bfloat16 is emulated and slower than
+    float32."""
+    import torch
+
+    if device.type == "cuda":
+        index = device.index if device.index is not None else 0
+        return torch.cuda.get_device_capability(index)[0] >= 8
+    if device.type == "cpu":
+        return bool(cpu_bfloat16_flags())
+    return False
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_bfloat16_flags() -> tuple[str, ...]:
+    """The CPU's bfloat16 matrix instructions (``amx_bf16``, ``avx512_bf16``),
+    read once from ``/proc/cpuinfo`` (empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return tuple(f for f in ("amx_bf16", "avx512_bf16") if f in flags)
+    except OSError:
+        pass
+    return ()
 
 
 def autocast(device: Any, precision: str) -> contextlib.AbstractContextManager:

@@ -13,11 +13,14 @@ A task estimator subclasses :class:`FineTuneBase` and fills in four steps:
 
 The template seeds, splits, trains with :func:`~._engine.net.build_net` and
 sets the fitted attributes last, on an unfitted twin (see
-``BertBase._fit_atomically``).
+``BertBase._fit_atomically``). An estimator with a ``distributed`` parameter
+set trains across the processes of a launched job (see
+:mod:`._engine.distributed`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,9 +56,9 @@ class Prepared:
     seed : int or None
         The fit's seed, drawn once from ``random_state`` (set by the
         template before ``_load``).
-    head_lr : float or None
-        Peak learning rate of the module's new weights (its
-        ``head_modules()``); None trains them at ``lr`` like the encoder.
+    new_head : bool
+        Whether the task head starts from random weights (set by ``_load``
+        or ``_module``; False when a checkpoint held a trained head).
     """
 
     X: Any
@@ -66,7 +69,37 @@ class Prepared:
     load_kwargs: dict[str, Any] = field(default_factory=dict)
     fitted: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
-    head_lr: float | None = None
+    new_head: bool = True
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The resolved training budget of one fit (``"auto"`` decided).
+
+    Attributes
+    ----------
+    max_epochs : int
+        Passes over the training sequences.
+    lr : float
+        Peak learning rate of the encoder.
+    head_lr : float
+        Peak learning rate of the task head.
+    """
+
+    max_epochs: int
+    lr: float
+    head_lr: float
+
+
+#: With ``max_epochs="auto"``: optimizer steps to aim for, and the range of
+#: epochs that may take.
+AUTO_STEPS = 250
+AUTO_EPOCHS = (3, 20)
+#: With ``lr="auto"``: the encoder's peak learning rate.
+AUTO_LR = 5e-5
+#: With ``head_lr="auto"``: the head's peak learning rate, as a multiple of
+#: the encoder's (a new head starts from random weights).
+AUTO_HEAD_LR_FACTOR = 20.0
 
 
 @dataclass
@@ -116,20 +149,37 @@ class FineTuneBase(BertBase):
         **constraints(*TRAINING),
     }
 
+    #: What ``"auto"`` means for this estimator (see :meth:`_budget`).
+    _auto_steps = AUTO_STEPS
+    _auto_epochs = AUTO_EPOCHS
+    _auto_lr = AUTO_LR
+
     # -- the template --------------------------------------------------------
     def _fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> None:
         from .._nn.freezing import freeze_layers, train_heads, unfreeze
         from .._text.tokenize import effective_max_length, pad_token_id
         from .data import split_train_valid
-        from .device import release_memory, seed_from, seeded
+        from .device import release_memory, resolve_precision, seed_from, seeded
         from .net import build_net
 
         prepared = self._prepare(X, y, sample_weight)
-        seed = prepared.seed = seed_from(self.random_state)
+        previous = getattr(self, "_previous_fit", None)
+        resume = self._checkpoint_to_resume(previous)
+        seed = resume.seed if resume is not None else seed_from(self.random_state)
         device = self._resolved_device()
+        world = self._world()
+        if world is not None:  # data-parallel: see _engine.distributed
+            from .distributed import agree, join
+
+            device = join(world, device)
+            seed = agree(seed)
+        prepared.seed = seed
+        precision = resolve_precision(self.precision, device)
         with seeded(seed, device):
             tokenizer, model = self._load(prepared)
         max_length = effective_max_length(tokenizer, model.config, self.max_length)
+        if resume is None and previous is not None:
+            self._continue_from(prepared, previous)
         data = self._training_data(prepared, tokenizer, model, max_length)
         dataset = data.dataset
         if len(dataset) == 0:
@@ -144,14 +194,26 @@ class FineTuneBase(BertBase):
         )
         train = dataset if valid_idx is None else dataset.subset(train_idx)
         valid = None if valid_idx is None else dataset.subset(valid_idx)
+        if world is not None:
+            from .distributed import check_same_data
+
+            check_same_data(train, valid)
         with seeded(seed, device):
             module, criterion = self._module(model, prepared)
+            budget = self._budget(len(train), prepared)
+            checkpointer, start = self._start(
+                resume, previous, seed, train, valid, budget
+            )
+            if start is not None:
+                module = start["module"]
             freeze_layers(module.encoder, self.freeze_encoder, self.trainable_layers)
             train_heads(module.head_modules(), module.encoder)
             net = build_net(
                 module,
                 criterion,
                 estimator=self,
+                precision=precision,
+                budget=budget,
                 train=train,
                 valid=valid,
                 pad_token_id=pad_token_id(tokenizer),
@@ -160,9 +222,20 @@ class FineTuneBase(BertBase):
                 score_name=data.score_name,
                 collate=data.collate,
                 valid_collate=data.valid_collate,
-                head_lr=prepared.head_lr,
+                checkpointer=checkpointer,
+                seed=seed,
+                world=world,
             )
-            if self.max_epochs > 0:
+            if start is not None:  # continue: a checkpoint, or the fitted model
+                from skorch.history import History
+
+                net.initialize()
+                net.history = History(start["history"])
+                if start["epochs"] > 0:
+                    net.max_epochs = start["epochs"]
+                    net.partial_fit(train, None)
+                    net.max_epochs = budget.max_epochs
+            elif budget.max_epochs > 0:
                 net.fit(train, None)
             else:  # nothing to train (a masked LM scored before adaptation)
                 net.initialize()
@@ -174,19 +247,147 @@ class FineTuneBase(BertBase):
         fitted = {
             "tokenizer_": tokenizer,
             "max_length_": max_length,
+            "precision_": precision,
+            "max_epochs_": budget.max_epochs,
+            "lr_": budget.lr,
+            "head_lr_": budget.head_lr,
             **prepared.fitted,
             **data.fitted,
             **self._fitted_model(net),
         }
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        self._set_fitted(fitted)
+
+    def _budget(self, n_train: int, prepared: Prepared) -> Budget:
+        """Epochs and learning rates, with ``"auto"`` decided for ``n_train``
+        training sequences (see the user guide, "Defaults that adapt"): the
+        head learns faster than the encoder when it starts from random
+        weights (``prepared.new_head``)."""
+        from .net import steps_per_epoch
+
+        steps = steps_per_epoch(
+            n_train, self.batch_size, self.gradient_accumulation_steps
+        )
+        epochs = self.max_epochs
+        if epochs == "auto":
+            low, high = self._auto_epochs
+            epochs = int(np.clip(math.ceil(self._auto_steps / steps), low, high))
+        lr = self._auto_lr if self.lr == "auto" else float(self.lr)
+        head_lr = getattr(self, "head_lr", None)
+        if head_lr == "auto":
+            head_lr = AUTO_HEAD_LR_FACTOR * lr if prepared.new_head else lr
+        return Budget(int(epochs), lr, lr if head_lr is None else float(head_lr))
+
+    # -- warm starts and checkpoints -------------------------------------------
+    def _checkpoint_to_resume(self, previous: dict | None):
+        """The checkpoint to resume from: with ``warm_start=True``, the one in
+        ``checkpoint_dir`` if its fit did not finish, or if it did and this
+        estimator is not fitted (its model is then restored as it was)."""
+        if not self.warm_start or self.checkpoint_dir is None:
+            return None
+        from .checkpoint import read_checkpoint
+
+        checkpoint = read_checkpoint(self.checkpoint_dir)
+        if checkpoint is None or (checkpoint.finished and previous is not None):
+            return None
+        return checkpoint
+
+    def _start(self, resume, previous, seed, train, valid, budget):
+        """The checkpointer (when ``checkpoint_dir`` is set) and where training
+        starts: None for a new fit, else the module, the history so far and
+        the epochs to train (``budget.max_epochs`` more for a warm start)."""
+        from .checkpoint import Checkpointer, fingerprint, fingerprint_difference
+
+        if self.checkpoint_dir is None and resume is None and previous is None:
+            return None, None
+        current = fingerprint(self, train, valid)
+        start = None
+        if resume is not None:
+            difference = fingerprint_difference(resume.state["fingerprint"], current)
+            if difference:
+                raise ValueError(
+                    f"warm_start=True, but checkpoint_dir={str(self.checkpoint_dir)!r}"
+                    f" holds the checkpoint of another fit: {difference}. Fit with "
+                    "the same data and parameters to resume it, choose another "
+                    "checkpoint_dir, or set warm_start=False to start over (the "
+                    "checkpoint is then replaced)."
+                )
+            start = {
+                "module": resume.module(),
+                "history": resume.history,
+                "epochs": resume.remaining_epochs(),
+            }
+            epochs_before = int(resume.state["epochs_before"])
+        elif previous is not None:
+            start = {
+                "module": self._previous_module(previous),
+                "history": [dict(row) for row in previous.get("history_", [])],
+                "epochs": budget.max_epochs,
+            }
+            epochs_before = len(start["history"])
+        else:
+            epochs_before = 0
+        checkpointer = None
+        if self.checkpoint_dir is not None:
+            checkpointer = Checkpointer(
+                self.checkpoint_dir,
+                {
+                    "seed": seed,
+                    "fingerprint": current,
+                    "max_epochs": budget.max_epochs,
+                    "epochs_before": epochs_before,
+                },
+                resume=resume,
+            )
+        return checkpointer, start
+
+    #: Fitted attributes a warm start must find unchanged (the model's
+    #: outputs mean the same).
+    _warm_start_keys: tuple[str, ...] = ("n_features_in_",)
+
+    def _continue_from(self, prepared: Prepared, previous: dict) -> None:
+        """Check that ``warm_start=True`` can continue the fitted model on
+        these targets (a task may also adapt ``prepared`` to it)."""
+        for key in self._warm_start_keys:
+            if key not in previous:
+                continue
+            old, new = previous[key], prepared.fitted.get(key)
+            if not np.array_equal(np.asarray(old), np.asarray(new)):
+                raise ValueError(
+                    f"warm_start=True continues the fitted model, which has "
+                    f"{key.strip('_')}={_short(old)}, but this fit gives "
+                    f"{_short(new)}. Set warm_start=False to start over."
+                )
+
+    def _previous_module(self, previous: dict) -> Any:
+        """A copy of the fitted module, to continue training."""
+        import copy
+
+        return copy.deepcopy(previous["net_"].module_)
+
+    def _world(self):
+        """The launched job to train across (``distributed=True`` in a
+        ``torchrun`` job), or None."""
+        if not getattr(self, "distributed", False):
+            return None
+        from .distributed import launched_world
+
+        return launched_world()
 
     # -- the steps -----------------------------------------------------------
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> Prepared:
         raise NotImplementedError  # pragma: no cover
 
     def _load(self, prepared: Prepared) -> tuple[Any, Any]:
-        return self._load_pretrained(self._hf_task, prepared.X, **prepared.load_kwargs)
+        """The tokenizer and model; notes in ``prepared.new_head`` whether the
+        checkpoint lacked the task head (or had one of another shape)."""
+        tokenizer, model, info = self._load_pretrained(
+            self._hf_task,
+            prepared.X,
+            output_loading_info=True,
+            **prepared.load_kwargs,
+        )
+        prepared.new_head = bool(head_keys(model, info))
+        return tokenizer, model
 
     def _training_data(
         self, prepared: Prepared, tokenizer: Any, model: Any, max_length: int
@@ -205,3 +406,17 @@ class FineTuneBase(BertBase):
         """The trained module's outputs on ``features`` (see ``_run_model``)."""
         check_is_fitted(self, "net_")
         return self._run_model(self.net_.module_, features, **kwargs)
+
+
+def head_keys(model: Any, info: dict[str, Any]) -> list[str]:
+    """The weights outside the base model that a checkpoint did not provide
+    (missing, or of another shape): a new task head."""
+    prefix = model.base_model_prefix + "."
+    keys = [*info.get("missing_keys", ()), *info.get("mismatched_keys", ())]
+    names = [k[0] if isinstance(k, tuple) else k for k in keys]
+    return sorted(k for k in names if not k.startswith(prefix))
+
+
+def _short(value: Any) -> str:
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) <= 60 else text[:57] + "..."

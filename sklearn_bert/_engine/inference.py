@@ -101,6 +101,17 @@ def to_cpu(out: Any) -> Any:
     return out
 
 
+#: Distinct rows tokenized and run at a time: memory stays bounded whatever the
+#: number of rows, and length-sorting within this many rows keeps padding low.
+STREAM_ROWS = 4096
+
+
+def streamed(n: int) -> Iterator[range]:
+    """Consecutive ranges of at most :data:`STREAM_ROWS` of ``range(n)``."""
+    for start in range(0, n, STREAM_ROWS):
+        yield range(start, min(start + STREAM_ROWS, n))
+
+
 def embed(
     forward: Callable[[dict[str, Any]], Any],
     tokenizer: Any,
@@ -122,6 +133,8 @@ def embed(
     ``forward`` maps a padded batch to the last hidden states ``(batch,
     tokens, dim)``. Each distinct row is encoded once; long rows are
     truncated (with one warning) or chunked, their chunks' vectors pooled.
+    Rows are tokenized and run :data:`STREAM_ROWS` at a time and written into
+    one preallocated array, so memory beyond the output stays bounded.
     """
     import torch
 
@@ -129,38 +142,54 @@ def embed(
     from .._text.tokenize import pad_token_id, tokenize, unique_rows, warn_truncated
 
     uniq, inverse = unique_rows(text_input)
-    tok = tokenize(
-        tokenizer,
-        uniq,
-        max_length=max_length,
-        long_text=long_text,
-        stride=stride,
-        input_names=input_names,
-    )
-    warn_truncated(tok.n_truncated, max_length, can_chunk=True)
 
     def pooled(batch):
         return pool(forward(batch).float(), batch["attention_mask"], pooling)
 
-    batches = run_batches(
-        pooled,
-        tok.features,
-        batch_size=batch_size,
-        device=device,
-        precision=precision,
-        pad_token_id=pad_token_id(tokenizer),
-        progress=progress,
-        desc="Encoding",
-    )
-    vectors = torch.from_numpy(gather(batches, len(tok.features)))
-    if len(tok.features) != tok.n_rows:
-        vectors = pool_chunks(
-            vectors,
-            torch.as_tensor(tok.owners),
-            torch.as_tensor(tok.lengths(), dtype=torch.float32),
-            tok.n_rows,
-            pooling,
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(uniq), desc="Encoding", unit="text")
+    out: np.ndarray | None = None
+    n_truncated = 0
+    for part in streamed(len(uniq)):
+        tok = tokenize(
+            tokenizer,
+            uniq.take(part),
+            max_length=max_length,
+            long_text=long_text,
+            stride=stride,
+            input_names=input_names,
         )
-    if normalize:
-        vectors = torch.nn.functional.normalize(vectors, dim=1)
-    return vectors.numpy().astype(np.float32, copy=False)[inverse]
+        n_truncated += tok.n_truncated
+        batches = run_batches(
+            pooled,
+            tok.features,
+            batch_size=batch_size,
+            device=device,
+            precision=precision,
+            pad_token_id=pad_token_id(tokenizer),
+        )
+        vectors = torch.from_numpy(gather(batches, len(tok.features)))
+        if len(tok.features) != tok.n_rows:
+            vectors = pool_chunks(
+                vectors,
+                torch.as_tensor(tok.owners),
+                torch.as_tensor(tok.lengths(), dtype=torch.float32),
+                tok.n_rows,
+                pooling,
+            )
+        if normalize:
+            vectors = torch.nn.functional.normalize(vectors, dim=1)
+        if out is None:
+            out = np.empty((len(uniq), vectors.shape[1]), dtype=np.float32)
+        out[part.start : part.stop] = vectors.numpy()
+        if bar is not None:
+            bar.update(len(part))
+    if bar is not None:
+        bar.close()
+    warn_truncated(n_truncated, max_length, can_chunk=True)
+    assert out is not None
+    # Without repeated rows the distinct rows are the rows, in order: no copy.
+    return out if len(uniq) == len(inverse) else out[inverse]

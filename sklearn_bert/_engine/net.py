@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from .._nn.losses import loss_from_spec, loss_to_spec
 from .._nn.portable import export_module, import_module
 from .data import Collate, FeatureDataset, training_loader, validation_loader
 from .device import autocast
+from .distributed import DataParallelMixin, World
 from .inference import to_cpu
 
 
@@ -58,12 +60,16 @@ class _LinearSchedule:
         return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
 
 
+def steps_per_epoch(n_train: int, batch_size: int, accumulation: int) -> int:
+    """Optimizer steps of one epoch over ``n_train`` rows."""
+    return math.ceil(math.ceil(n_train / batch_size) / accumulation)
+
+
 def count_optimizer_steps(
     n_train: int, batch_size: int, accumulation: int, max_epochs: int
 ) -> int:
     """Optimizer steps of a whole fit, from the number of training rows."""
-    batches = -(-n_train // batch_size)
-    return max(1, -(-batches // accumulation) * max_epochs)
+    return max(1, steps_per_epoch(n_train, batch_size, accumulation) * max_epochs)
 
 
 class BertNet(NeuralNet):
@@ -83,6 +89,9 @@ class BertNet(NeuralNet):
         Gradient clipping norm.
     weight_scale : float
         Mean weight of the training rows (the loss's normaliser).
+    head_lr : float or None
+        Peak learning rate of the module's head (its ``head_modules()``);
+        None uses ``lr``.
     """
 
     def __init__(
@@ -94,9 +103,11 @@ class BertNet(NeuralNet):
         precision="float32",
         max_grad_norm=1.0,
         weight_scale=1.0,
+        head_lr=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.head_lr = head_lr
         self.num_training_steps = num_training_steps
         self.warmup_ratio = warmup_ratio
         self.gradient_accumulation_steps = gradient_accumulation_steps
@@ -106,7 +117,16 @@ class BertNet(NeuralNet):
 
     # -- optimisation --------------------------------------------------------
     def initialize_optimizer(self, *args, **kwargs):
-        super().initialize_optimizer(*args, **kwargs)
+        _, options = self.get_params_for_optimizer("optimizer", [])
+        options.pop("param_groups", None)
+        weight_decay = options.pop("weight_decay", 0.0)
+        groups = param_groups(
+            self.module_,
+            lr=self.lr,
+            head_lr=self.lr if self.head_lr is None else self.head_lr,
+            weight_decay=weight_decay,
+        )
+        self.optimizer_ = self.optimizer(groups, **{**options, "lr": self.lr})
         warmup = int(round(self.warmup_ratio * self.num_training_steps))
         self.scheduler_ = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer_, linear_schedule(warmup, self.num_training_steps)
@@ -122,7 +142,11 @@ class BertNet(NeuralNet):
         device = torch.device(self.device)
         x = {k: v.to(device) for k, v in x.items()}
         with autocast(device, self.precision):
-            return self.module_(**x, **fit_params)
+            return self._forward(**x, **fit_params)
+
+    def _forward(self, **inputs):
+        """The module's forward pass (data-parallel training wraps it)."""
+        return self.module_(**inputs)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target = y_true["target"].to(self.device)
@@ -132,15 +156,36 @@ class BertNet(NeuralNet):
         weight = y_true["weight"].to(self.device)
         return (losses * weight).sum() / (self.weight_scale * len(weight))
 
+    def get_iterator(self, dataset, training=False):
+        if training:  # the epochs already trained (a resumed or continued fit)
+            self.iterator_train__first_epoch = len(self.history)
+        return super().get_iterator(dataset, training=training)
+
     def fit_loop(self, X, y=None, **fit_params):
         # skorch stops training quietly on KeyboardInterrupt (its
         # ``partial_fit`` swallows it): remember it, so that the estimator's
-        # fit raises instead of keeping a half-trained model.
+        # fit raises instead of keeping a half-trained model. A callback that
+        # ends training early (early stopping) is not an interruption.
         self.interrupted_ = False
         try:
             return super().fit_loop(X, y, **fit_params)
-        except KeyboardInterrupt:
-            self.interrupted_ = True
+        except KeyboardInterrupt as exc:
+            if not isinstance(exc, StopTraining):
+                self.interrupted_ = True
+            raise
+
+    def notify(self, method_name, **cb_kwargs):
+        # skorch's callbacks (EarlyStopping) end training by raising
+        # KeyboardInterrupt from ``on_epoch_end``: tell it from a real one.
+        try:
+            super().notify(method_name, **cb_kwargs)
+        except KeyboardInterrupt as exc:
+            if (
+                method_name == "on_epoch_end"
+                and not isinstance(exc, StopTraining)
+                and _raised_by_callback(exc)
+            ):
+                raise StopTraining() from exc
             raise
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -165,9 +210,38 @@ class BertNet(NeuralNet):
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        if not torch.isfinite(loss):
+            if self._skip_non_finite(loss):
+                return {"loss": loss.detach(), "y_pred": y_pred}
         size, _ = self._group()
         self.grad_scaler_.scale(loss / size).backward()
         return {"loss": loss.detach(), "y_pred": y_pred}
+
+    def _skip_non_finite(self, loss: torch.Tensor) -> bool:
+        """A NaN or infinite training loss: under float16 (whose range is
+        small) the batch is skipped with a warning, as the gradient scaler
+        skips steps with infinite gradients; otherwise training stops with an
+        error naming the epoch and the batch."""
+        value = float(loss.detach().float().item())
+        where = f"epoch {len(self.history)}, batch {self._batch_number + 1}"
+        if self.precision == "float16":
+            import warnings
+
+            from .._text.tokenize import user_stacklevel
+
+            warnings.warn(
+                f"The training loss is {value} at {where} in float16; the batch "
+                "was skipped. If this repeats, use precision='bfloat16' or "
+                "'float32', or a lower lr.",
+                RuntimeWarning,
+                stacklevel=user_stacklevel(),
+            )
+            return True
+        raise ValueError(
+            f"The training loss is {value} at {where}: training diverged or the "
+            "batch holds invalid values. Lower lr, keep max_grad_norm set "
+            "(gradient clipping), or check the targets and sample weights."
+        )
 
     def train_step(self, batch, **fit_params):
         step = self.train_step_single(batch, **fit_params)
@@ -228,6 +302,7 @@ class BertNet(NeuralNet):
                 "precision": self.precision,
                 "max_epochs": self.max_epochs,
                 "lr": self.lr,
+                "head_lr": self.head_lr,
                 "warmup_ratio": self.warmup_ratio,
                 "gradient_accumulation_steps": self.gradient_accumulation_steps,
                 "max_grad_norm": self.max_grad_norm,
@@ -253,6 +328,72 @@ class BertNet(NeuralNet):
         )
         self.initialize()
         self.history = History(state["history"])
+
+
+def param_groups(
+    module: torch.nn.Module, *, lr: float, head_lr: float, weight_decay: float
+) -> list[dict[str, Any]]:
+    """AdamW groups: the head's own weights at ``head_lr``, the rest at ``lr``;
+    no weight decay on biases and normalisation weights."""
+    head_ids = {
+        id(p) for m in getattr(module, "head_modules", list)() for p in m.parameters()
+    }
+    encoder = getattr(module, "encoder", None)
+    if encoder is not None:  # a weight shared with the encoder is the encoder's
+        head_ids -= {id(p) for p in encoder.parameters()}
+    groups: dict[tuple[bool, bool], list] = {}
+    seen: set[int] = set()
+    for name, p in module.named_parameters():
+        if id(p) in seen:
+            continue
+        seen.add(id(p))
+        no_decay = name.endswith("bias") or "norm" in name.lower()
+        groups.setdefault((id(p) in head_ids, no_decay), []).append(p)
+    return [
+        {
+            "params": params,
+            "lr": head_lr if is_head else lr,
+            "weight_decay": 0.0 if no_decay else weight_decay,
+        }
+        for (is_head, no_decay), params in groups.items()
+    ]
+
+
+class StopTraining(KeyboardInterrupt):
+    """A callback ended training early (skorch's way is to raise
+    ``KeyboardInterrupt`` from ``on_epoch_end``): the fit is complete."""
+
+
+def _raised_by_callback(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by a skorch callback's own code."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and isinstance(tb.tb_frame.f_locals.get("self"), Callback)
+
+
+class DataParallelBertNet(DataParallelMixin, BertNet):
+    """A :class:`BertNet` training across the processes of a launched job
+    (see :mod:`._engine.distributed`); a plain ``BertNet`` once trained.
+
+    Parameters beyond ``BertNet``'s
+    -------------------------------
+    world : World
+        This process's place in the job.
+    """
+
+    def __init__(self, *args, world, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.world = world
+
+    def release_training_state(self) -> None:
+        super().release_training_state()
+        # From here on a plain single-process net: it predicts alone, trains
+        # alone if asked to (partial_fit) and pickles as any BertNet.
+        del self.world
+        self.iterator_train__rank = 0
+        self.iterator_train__world_size = 1
+        self.__class__ = BertNet
 
 
 def _to_float(y_pred):
@@ -318,6 +459,8 @@ def build_net(
     criterion: torch.nn.Module,
     *,
     estimator: Any,
+    precision: str,
+    budget: Any,
     train: FeatureDataset,
     valid: FeatureDataset | None,
     pad_token_id: int,
@@ -326,19 +469,26 @@ def build_net(
     score_name: str = "valid_score",
     collate: Callable | None = None,
     valid_collate: Callable | None = None,
-    head_lr: float | None = None,
+    checkpointer: Callback | None = None,
+    seed: int | None = None,
+    world: World | None = None,
 ) -> BertNet:
     """A :class:`BertNet` configured from an estimator's training parameters.
 
     ``estimator`` provides the shared training parameters (see
-    ``_params.TRAINING``), ``batch_size``, ``precision`` and ``verbose``.
+    ``_params.TRAINING``), ``batch_size`` and ``verbose``; ``precision`` and
+    ``budget`` (epochs and learning rates, a :class:`~._engine.finetune.Budget`)
+    are resolved (never ``"auto"``).
     ``collate`` replaces the padding collate of the training batches (for
     example dynamic masking), ``valid_collate`` that of the validation
-    batches (default: ``collate``). ``head_lr`` is the peak learning rate of
-    the weights of ``module.head_modules()`` (None: ``lr``, like the rest);
-    both follow the same warmup and decay.
+    batches (default: ``collate``). ``checkpointer`` (see
+    :mod:`._engine.checkpoint`) runs after the built-in callbacks and the
+    user's, so that it saves what they updated. ``seed`` seeds the batches'
+    own generator. With ``world``, a :class:`DataParallelBertNet` trains
+    across the job's processes, and only process 0 prints.
     """
     est = estimator
+    verbose = est.verbose if world is None or world.rank == 0 else 0
     if collate is None:
         collate = Collate(pad_token_id)
     if valid_collate is None:
@@ -360,65 +510,54 @@ def build_net(
                     monitor="valid_loss",
                     patience=est.n_iter_no_change,
                     load_best=True,
-                    sink=print if est.verbose >= 1 else _silent,
+                    sink=print if verbose >= 1 else _silent,
                 ),
             )
         )
-    if est.verbose >= 2:
+    if verbose >= 2:
         callbacks.append(("progress", ProgressBar()))
     callbacks.extend((f"user_{i}", cb) for i, cb in enumerate(est.callbacks or []))
-    no_decay = [(p, {"weight_decay": 0.0}) for p in NO_DECAY]
-    if head_lr is not None and head_lr != est.lr:
-        no_decay = _head_groups(module, head_lr) + no_decay
-    return BertNet(
+    if checkpointer is not None:
+        callbacks.append(("checkpoint", checkpointer))
+    parallel: dict[str, Any] = {}
+    if world is not None:
+        parallel = {
+            "world": world,
+            "iterator_train__rank": world.rank,
+            "iterator_train__world_size": world.size,
+        }
+    return (BertNet if world is None else DataParallelBertNet)(
         module=module,
         criterion=criterion,
         optimizer=torch.optim.AdamW,
-        lr=est.lr,
+        lr=budget.lr,
+        head_lr=budget.head_lr,
         optimizer__weight_decay=est.weight_decay,
-        optimizer__param_groups=no_decay,
-        max_epochs=est.max_epochs,
+        max_epochs=budget.max_epochs,
         batch_size=est.batch_size,
         iterator_train=training_loader,
         iterator_train__collate_fn=collate,
         iterator_train__group_by_length=est.group_by_length,
+        iterator_train__seed=seed,
         iterator_valid=validation_loader,
         iterator_valid__collate_fn=valid_collate,
         train_split=_FixedValidSplit(valid),
         callbacks=callbacks,
         device=str(device),
-        verbose=int(est.verbose >= 1),
+        verbose=int(verbose >= 1),
         num_training_steps=count_optimizer_steps(
-            len(train), est.batch_size, est.gradient_accumulation_steps, est.max_epochs
+            len(train),
+            est.batch_size,
+            est.gradient_accumulation_steps,
+            budget.max_epochs,
         ),
         warmup_ratio=est.warmup_ratio,
         gradient_accumulation_steps=est.gradient_accumulation_steps,
-        precision=est.precision,
+        precision=precision,
         max_grad_norm=est.max_grad_norm,
         weight_scale=weight_scale,
+        **parallel,
     )
-
-
-#: Parameter name patterns trained without weight decay.
-NO_DECAY = ("*bias", "*LayerNorm*", "*norm*")
-
-
-def _head_groups(module: torch.nn.Module, lr: float) -> list[tuple[str, dict]]:
-    """skorch ``param_groups`` giving the weights of the module's heads (not
-    shared with its encoder) learning rate ``lr``, without weight decay where
-    :data:`NO_DECAY` says."""
-    import fnmatch
-
-    shared = {id(p) for p in module.encoder.parameters()}
-    heads = {id(p) for head in module.head_modules() for p in head.parameters()}
-    groups = []
-    for name, p in module.named_parameters():
-        if id(p) in heads and id(p) not in shared:
-            options: dict[str, Any] = {"lr": lr}
-            if any(fnmatch.fnmatch(name, pattern) for pattern in NO_DECAY):
-                options["weight_decay"] = 0.0
-            groups.append((name, options))
-    return groups
 
 
 def _silent(*args, **kwargs) -> None:

@@ -7,6 +7,7 @@ loaded from that folder. ``trust_remote_code`` is never enabled.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import tempfile
@@ -37,8 +38,18 @@ AUTO_CLASSES = {
 }
 
 
-class ModelNotAvailableError(OSError):
-    """Raised when a ``model`` cannot be found locally and cannot be downloaded."""
+class ModelNotAvailableError(OSError, ValueError):
+    """Raised when a ``model`` cannot be found locally and cannot be downloaded.
+
+    An ``OSError`` (the model is not on this machine) and a ``ValueError``
+    (the ``model`` value cannot be used), like scikit-learn's input errors.
+    """
+
+
+#: Weight files of other formats: pickle-based, never loaded.
+_UNSAFE_WEIGHTS = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.h5", "*.msgpack")
+#: Files a tokenizer is read from (one of them must be there).
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.*", "*.model")
 
 
 def model_folder(model: str, *, verbose: int = 0) -> str:
@@ -93,14 +104,61 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
-def load_tokenizer(folder: str, *, verbose: int = 0):
+def check_model_folder(
+    folder: str | os.PathLike, *, name: str | None = None, weights: bool = True
+) -> None:
+    """Raise a ``ValueError`` naming what a model folder lacks, before
+    transformers reads it: a readable ``config.json``, tokenizer files and
+    (with ``weights``) safetensors weights."""
+    path = Path(folder)
+    what = f"model={name!r}" if name is not None else f"The folder {str(path)!r}"
+    if not path.is_dir():
+        raise ValueError(f"{what} is not a folder.")
+    hint = (
+        " A model folder holds config.json, the tokenizer files and "
+        "model.safetensors, as `save_pretrained` writes them."
+    )
+    config = path / "config.json"
+    if weights and not config.is_file():
+        raise ValueError(f"{what} has no config.json: it is not a model folder.{hint}")
+    try:
+        if config.is_file():
+            json.loads(config.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{what}: config.json is not valid JSON ({exc}).") from None
+    if not any(any(path.glob(pattern)) for pattern in _TOKENIZER_FILES):
+        raise ValueError(
+            f"{what} has no tokenizer files (one of {', '.join(_TOKENIZER_FILES)})."
+            f"{hint}"
+        )
+    if weights and not any(path.glob("*.safetensors")):
+        unsafe = sorted(
+            p.name for pattern in _UNSAFE_WEIGHTS for p in path.glob(pattern)
+        )
+        if unsafe:
+            raise ValueError(
+                f"{what} holds weights only in pickle-based files "
+                f"({', '.join(unsafe)}), which sklearn_bert never loads: loading "
+                "them can run arbitrary "
+                "code. Convert them in an environment you trust, for example "
+                "`AutoModel.from_pretrained(folder).save_pretrained(folder)` "
+                "(which writes model.safetensors)."
+            )
+        raise ValueError(f"{what} has no weights (model.safetensors).{hint}")
+
+
+def load_tokenizer(folder: str, *, verbose: int = 0, name: str | None = None):
     """Load the fast tokenizer of a local model folder."""
     from transformers import AutoTokenizer
 
-    with quiet_transformers(verbose):
-        tokenizer = AutoTokenizer.from_pretrained(
-            folder, local_files_only=True, trust_remote_code=False
-        )
+    try:
+        with quiet_transformers(verbose):
+            tokenizer = AutoTokenizer.from_pretrained(
+                folder, local_files_only=True, trust_remote_code=False
+            )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        what = f"model={name!r}" if name is not None else repr(folder)
+        raise ValueError(f"Could not load the tokenizer of {what}: {exc}") from exc
     if not tokenizer.is_fast:
         raise ValueError(
             f"The tokenizer in {folder!r} has no fast (Rust) version; sklearn_bert "
@@ -114,14 +172,24 @@ def load_model(folder: str, task: str = "base", *, verbose: int = 0, **kwargs):
     import transformers
 
     auto = getattr(transformers, AUTO_CLASSES[task])
-    with quiet_transformers(verbose):
-        return auto.from_pretrained(
-            folder,
-            local_files_only=True,
-            trust_remote_code=False,
-            use_safetensors=True,
-            **kwargs,
-        )
+    try:
+        with quiet_transformers(verbose):
+            return auto.from_pretrained(
+                folder,
+                local_files_only=True,
+                trust_remote_code=False,
+                use_safetensors=True,
+                **kwargs,
+            )
+    except Exception as exc:
+        # unreadable or mismatched weights; other errors pass as they are
+        if isinstance(exc, OSError | RuntimeError) or (
+            type(exc).__name__ == "SafetensorError"
+        ):
+            raise ValueError(
+                f"Could not load the weights of {str(folder)!r}: {exc}"
+            ) from exc
+        raise
 
 
 def load_pretrained(model: str, task: str = "base", *, verbose: int = 0, **kwargs):
@@ -158,7 +226,8 @@ def load_folder(
     example a pooler that a masked-LM model has no place for).
     """
     folder = os.fspath(folder)
-    tokenizer = load_tokenizer(folder, verbose=verbose)
+    check_model_folder(folder, name=name, weights=task is not None)
+    tokenizer = load_tokenizer(folder, verbose=verbose, name=name)
     info = None
     net = None
     if task is not None:
@@ -210,8 +279,7 @@ def save_pretrained(
     model: Any, tokenizer: Any, path: str | os.PathLike, *, verbose: int = 0
 ) -> Path:
     """Write a standard Hugging Face folder (config, tokenizer, safetensors)."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    path = writable_folder(path)
     with quiet_transformers(verbose):
         if model is not None:
             model.save_pretrained(path, safe_serialization=True)
@@ -255,11 +323,79 @@ def load_dumped(
 
 
 def write_files(files: dict[str, bytes], path: str | os.PathLike) -> Path:
-    """Write an in-memory folder (``{relative name: bytes}``) under ``path``."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    """Write an in-memory folder (``{relative name: bytes}``) under ``path``.
+
+    The names come from pickles and skops files, which may be crafted: only
+    relative names of the files a model folder holds are written (no ``..``,
+    no pickle-based weights), so nothing lands outside ``path`` and nothing
+    written can run code when loaded.
+    """
+    for rel, data in files.items():
+        check_file_name(rel)
+        if not isinstance(data, bytes):
+            raise ValueError(f"The file {rel!r} of a stored model is not bytes.")
+    path = writable_folder(path)
     for rel, data in files.items():
         target = path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+    return path
+
+
+#: Suffixes of the files an in-memory model folder may hold.
+_SAFE_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".jinja")
+
+
+def check_file_name(rel: str) -> None:
+    """Refuse a stored file name that could escape its folder or hold code."""
+    parts = Path(rel).parts
+    if (
+        not isinstance(rel, str)
+        or not parts
+        or Path(rel).is_absolute()
+        or any(part in ("..", "") for part in parts)
+        or "\\" in rel
+        or not rel.endswith(_SAFE_SUFFIXES)
+    ):
+        raise ValueError(
+            f"A stored model names the file {rel!r}; only relative names of "
+            f"{', '.join(_SAFE_SUFFIXES)} files are allowed. The file was not "
+            "made by sklearn_bert (or was altered): do not load it."
+        )
+
+
+def writable_folder(path: Any) -> Path:
+    """``path`` as a folder that exists and can be written, or a clear error.
+
+    ``save_pretrained`` targets: an existing file, a path under a file, or a
+    read-only folder raise before anything is written.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"Expected a folder path (str or path-like), got {type(path).__name__}."
+        )
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(
+            f"{str(path)!r} is an existing file; save_pretrained writes a folder. "
+            "Pass the path of a folder (it is created if needed)."
+        )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(
+                    f"Cannot create the folder {str(path)!r}: {str(parent)!r} is "
+                    "a file."
+                )
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise type(exc)(
+            exc.errno,
+            f"Cannot write into the folder {str(path)!r} ({exc.strerror}); is it "
+            "read-only? Choose a folder you can write to",
+        ) from None
     return path

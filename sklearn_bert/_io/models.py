@@ -96,6 +96,11 @@ def resolve_model(model: str | os.PathLike) -> ResolvedModel:
         path = _bundled_path(canonical)
         if path is not None:
             return ResolvedModel(name, path, None)
+    if os.path.isfile(os.path.expanduser(name)):
+        raise ValueError(
+            f"model={name!r} is a file; pass the folder that holds the model "
+            "(config.json, tokenizer files and model.safetensors)."
+        )
     if _looks_like_path(name):
         raise ValueError(
             f"model={name!r} looks like a local path but no such folder exists."

@@ -10,6 +10,8 @@ config + safetensors and rebuilt (see :mod:`._nn.portable`).
   encoder, pooling of :mod:`._text.pooling` (``"cls"``, ``"mean"`` or
   ``"max"``, the same vectors ``BertTransformer`` returns), dropout and one
   linear layer.
+- :class:`PooledModule`: the encoder and its pooling alone (contrastive
+  fine-tuning trains the vectors themselves).
 - :class:`TokenModule`: the family's token classification model.
 - :class:`SpanModule`: the family's question-answering model, start and end
   logits stacked, padding masked out.
@@ -19,6 +21,7 @@ config + safetensors and rebuilt (see :mod:`._nn.portable`).
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 import torch
@@ -124,6 +127,43 @@ class PooledHeadModule(TaskModule):
         return self.head(self.dropout(pooled.to(self.head.weight.dtype)))
 
 
+class PooledModule(TaskModule):
+    """The encoder and its pooling, returning one vector per row.
+
+    What :class:`~sklearn_bert.BertTransformer` returns, as a module to train
+    with a loss on the vectors themselves (contrastive fine-tuning).
+
+    Parameters
+    ----------
+    hf_model : transformers.PreTrainedModel
+        An ``AutoModel`` encoder.
+    pooling : {"cls", "mean", "max"}
+        How the token vectors of the last layer become one vector.
+    """
+
+    hf_task = "base"
+
+    def __init__(self, hf_model: nn.Module, pooling: str):
+        super().__init__()
+        self.hf_model = hf_model
+        self.pooling = pooling
+
+    @property
+    def encoder(self) -> nn.Module:
+        return self.hf_model
+
+    def head_modules(self) -> list[nn.Module]:
+        return []
+
+    def spec(self) -> dict[str, Any]:
+        return {"pooling": self.pooling}
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        inputs = self._inputs(input_ids, attention_mask, token_type_ids)
+        hidden = self.hf_model(**inputs).last_hidden_state
+        return pool(hidden, attention_mask, self.pooling)
+
+
 class FamilyHeadModule(TaskModule):
     """A task model of the family (its own head) with our ``dropout``."""
 
@@ -203,27 +243,44 @@ def masked_logits(
     A forward hook keeps only the selected hidden states between the base
     model and the prediction head (which works position by position), so the
     vocabulary projection runs on the masked tokens alone instead of every
-    token of the batch.
+    token of the batch. The hook is registered once per model and reads the
+    selection of the calling thread, so threads sharing a model (concurrent
+    ``score`` calls) never see each other's selection.
     """
-    selected = mlm_mask.to(torch.bool)
-
-    def keep_selected(module, args, output):
-        if isinstance(output, tuple):
-            return (output[0][selected].unsqueeze(0), *output[1:])
-        key = next(iter(output.keys()))
-        setattr(output, key, output[key][selected].unsqueeze(0))
-        return output
-
-    handle = mlm.base_model.register_forward_hook(keep_selected)
+    base = mlm.base_model
+    if not getattr(base, "_sklearn_bert_selects", False):
+        with _hook_lock:
+            if not getattr(base, "_sklearn_bert_selects", False):
+                base.register_forward_hook(_keep_selected)
+                base._sklearn_bert_selects = True
+    outer = getattr(_selection, "mask", None)
+    _selection.mask = mlm_mask.to(torch.bool)
     try:
         logits = mlm(**inputs).logits
     finally:
-        handle.remove()
+        _selection.mask = outer
     return logits.reshape(-1, logits.shape[-1])
+
+
+#: The positions the masked-LM hook keeps, per thread (None: all of them).
+_selection = threading.local()
+_hook_lock = threading.Lock()
+
+
+def _keep_selected(module: nn.Module, args: Any, output: Any) -> Any:
+    selected = getattr(_selection, "mask", None)
+    if selected is None:  # a plain forward pass of the base model
+        return output
+    _selection.mask = None  # once per masked_logits call
+    if isinstance(output, tuple):
+        return (output[0][selected].unsqueeze(0), *output[1:])
+    key = next(iter(output.keys()))
+    setattr(output, key, output[key][selected].unsqueeze(0))
+    return output
 
 
 #: The task modules by class name (what a portable export may name).
 TASK_MODULES: dict[str, type[TaskModule]] = {
     cls.__name__: cls
-    for cls in (PooledHeadModule, TokenModule, SpanModule, MaskedLMModule)
+    for cls in (PooledHeadModule, PooledModule, TokenModule, SpanModule, MaskedLMModule)
 }

@@ -117,6 +117,58 @@ class MaskedLMLoss(RowLoss):
         return total / max(int(target.numel()), 1)
 
 
+class PairCosineLoss(RowLoss):
+    """Contrastive loss over every pair of rows of a batch (a scalar).
+
+    For rows ``i != j`` the cosine similarity of their vectors is pulled
+    towards the pair's target similarity: 1 for the same class and 0 for
+    different ones (``targets="labels"``), the Jaccard similarity of label
+    sets (``"sets"``), or ``1 - |y_i - y_j|`` for targets scaled to [0, 1]
+    (``"values"``); the loss is the mean squared difference. With class
+    labels, similar and dissimilar pairs weigh half each, whatever their
+    numbers in the batch (as SetFit balances its pairs). Each batch of ``b``
+    rows gives ``b (b - 1) / 2`` pairs for ``b`` forward passes.
+
+    Parameters
+    ----------
+    targets : {"labels", "sets", "values"}
+        What the row targets are (see above).
+    """
+
+    def __init__(self, targets: str = "labels"):
+        super().__init__()
+        self.targets = targets
+
+    def spec(self) -> dict[str, Any]:
+        return {"targets": self.targets}
+
+    def forward(self, vectors: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        n = vectors.shape[0]
+        if n < 2:
+            return vectors.sum() * 0.0
+        unit = F.normalize(vectors.float(), dim=1)
+        cosine = unit @ unit.T
+        upper = torch.triu(torch.ones(n, n, dtype=torch.bool, device=vectors.device), 1)
+        similarity = self._similarity(target.to(vectors.device))
+        errors = (cosine - similarity)[upper] ** 2
+        if self.targets != "labels":
+            return errors.mean()
+        same = similarity[upper] > 0.5
+        losses = [errors[part].mean() for part in (same, ~same) if part.any()]
+        return torch.stack(losses).mean()
+
+    def _similarity(self, target: torch.Tensor) -> torch.Tensor:
+        if self.targets == "labels":
+            return (target[:, None] == target[None, :]).float()
+        if self.targets == "sets":
+            sets = target.float()
+            both = sets @ sets.T
+            either = sets.sum(1)[:, None] + sets.sum(1)[None, :] - both
+            return torch.where(either > 0, both / either.clamp(min=1), 1.0)
+        values = target.float().reshape(len(target), -1)
+        return 1.0 - torch.cdist(values, values, p=1) / values.shape[1]
+
+
 _LOSSES = {
     cls.__name__: cls
     for cls in (
@@ -126,6 +178,7 @@ _LOSSES = {
         TokenLoss,
         SpanLoss,
         MaskedLMLoss,
+        PairCosineLoss,
     )
 }
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from numbers import Integral
+from os import PathLike
 
 import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, RealNotInt
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine.base import BertBase, EmbeddingMixin
+from .._engine.cache import cached_rows, open_cache
 from .._params import constraints
+from .._text.tokenize import unique_rows
 
 #: The training parameters BertTransformer passes on when it fine-tunes.
 _FINE_TUNING = (
@@ -76,26 +80,36 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Precision of the forward passes: ``"bfloat16"`` is faster on recent
-        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
-        loss). Outputs are float32.
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
+        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
+        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
+        choice in ``precision_``. ``"float16"`` is GPU only (training then
+        scales the loss). Outputs are float32.
     verbose : int, default=0
         0 is silent; 1 prints one line per training epoch (losses, validation
         score, duration) and notes such as newly initialised weights; 2 adds
         progress bars and transformers' loading reports.
-    fine_tune : bool, default=False
+    fine_tune : bool or "contrastive", default=False
         When True, ``fit(X, y)`` first fine-tunes the encoder on ``y`` with a
         :class:`BertClassifier` (class labels) or :class:`BertRegressor`
         (numeric targets), as ``sklearn.utils.multiclass.type_of_target``
         tells, with the same ``pooling`` and ``max_length`` that
         ``transform`` uses; ``transform`` then returns the adapted
-        embeddings. Off by default: ``fit`` then only loads the model and
-        ignores ``y``.
-    max_epochs : int, default=3
-        Passes over the training data.
-    lr : float, default=5e-5
-        Peak learning rate of AdamW.
+        embeddings. ``"contrastive"`` fine-tunes the pooled vectors
+        themselves on pairs of rows built from ``y`` (same class: similar,
+        different classes: dissimilar; label sets: their Jaccard similarity;
+        numbers: one minus their scaled distance), the SetFit recipe, so that
+        a scikit-learn model trained on the embeddings separates the classes
+        with few labels (see :class:`BertContrastiveClassifier`). Off by
+        default: ``fit`` then only loads the model and ignores ``y``.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"`` aims at a fixed number of
+        optimizer steps, within a range of epochs, so that small data sets get
+        more passes; ``fit`` records its choice in ``max_epochs_``.
+    lr : float or "auto", default="auto"
+        Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+        ``fit`` and recorded in ``lr_``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -118,6 +132,16 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         Seeds the new head's initialisation, the batches, dropout and the
         validation split: an int gives the same model on every fit (on the
         CPU). The global random generators are left as they were.
+    cache : bool, str, path-like or None, default=None
+        Keep embeddings to skip encoding a text twice: ``True`` in this
+        process's memory (shared by every estimator, so by the clones of a
+        grid search), a folder path on disk (shared by processes; created if
+        needed). The cache is keyed by the model's weights and every setting
+        that changes a vector (``pooling``, ``max_length``, ``long_text``,
+        ``stride``, ``normalize``, ``precision``), so a changed setting never
+        returns stale vectors. With a cache, frozen checkpoints are also
+        loaded once per process and shared by the estimators that use them.
+        :func:`sklearn_bert.clear_cache` empties the in-memory cache.
 
     Attributes
     ----------
@@ -127,6 +151,9 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         Its fast tokenizer.
     max_length_ : int
         The token limit in use.
+    precision_ : str
+        The precision ``fit`` computed in (``precision`` with ``"auto"``
+        resolved for the device).
     n_features_in_ : int
         1 for single texts, 2 for sentence pairs.
     feature_names_in_ : ndarray of str
@@ -138,7 +165,13 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         The PCA reducing the embeddings; only with ``n_components``.
     history_ : skorch.history.History
         The fine-tuning history (epochs, losses); only after a fit with
-        ``fine_tune=True``.
+        ``fine_tune`` set.
+    max_epochs_ : int
+        The epochs fine-tuning trained for; only after a fit with
+        ``fine_tune`` set.
+    lr_ : float
+        The encoder's peak learning rate in fine-tuning; only after a fit
+        with ``fine_tune`` set.
 
     See Also
     --------
@@ -181,7 +214,8 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             Interval(RealNotInt, 0, 1, closed="neither"),
             None,
         ],
-        "fine_tune": ["boolean"],
+        "fine_tune": ["boolean", StrOptions({"contrastive"})],
+        "cache": ["boolean", str, PathLike, None],
     }
 
     def __init__(
@@ -196,11 +230,11 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         n_components=None,
         batch_size=32,
         device="auto",
-        precision="float32",
+        precision="auto",
         verbose=0,
         fine_tune=False,
-        max_epochs=3,
-        lr=5e-5,
+        max_epochs="auto",
+        lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
         validation_fraction=0.1,
@@ -208,6 +242,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         n_iter_no_change=2,
         class_weight=None,
         random_state=None,
+        cache=None,
     ):
         self.model = model
         self.pooling = pooling
@@ -230,6 +265,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
         self.random_state = random_state
+        self.cache = cache
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -237,8 +273,10 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs as two columns.
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs as two columns. Of a Dask collection only
+            the columns are read, unless fine-tuning needs the rows (then it
+            is computed).
         y : array-like or None, default=None
             Labels or numeric targets to fine-tune on when
             ``fine_tune=True`` (required then); ignored otherwise.
@@ -254,7 +292,8 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None, sample_weight=None):
-        """Fit, then encode ``X`` (once, also with ``n_components``).
+        """Fit, then encode ``X`` (once, also with ``n_components``; lazily
+        for a Dask collection, as ``transform``).
 
         Parameters
         ----------
@@ -273,17 +312,49 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         self._fit_atomically(X, y, sample_weight, out)
         return out[0]
 
+    def _fit_arguments(self, X, y=None, sample_weight=None, out=None):
+        """``out`` (from ``fit_transform``) receives the training embeddings."""
+        from .._engine.dask import input_template, is_dask_collection
+
+        if (
+            is_dask_collection(X)
+            and not self.fine_tune
+            and self.n_components is None
+            and out is None
+            and isinstance(self.model, str | os.PathLike)
+        ):
+            # Loading needs no rows: only the columns of a Dask input.
+            return (input_template(X), None, None, out), {}
+        args, kwargs = super()._fit_arguments(X, y, sample_weight)
+        return (*args, out), kwargs
+
     def _fit(self, X, y, sample_weight, out: list | None = None) -> None:
+        from .._engine.device import resolve_precision
         from .._text.tokenize import effective_max_length
 
         text_input = self._check_text(X, reset=True)
-        self._resolved_device()  # an unavailable device fails here, not later
+        # an unavailable device or cache folder fails here, not later
+        device = self._resolved_device()
+        open_cache(self.cache)
         fitted = self._input_attributes(text_input.n_columns, text_input.columns)
         if self.fine_tune:
             estimator = self._fine_tuned(X, y, sample_weight)
             tokenizer = estimator.tokenizer_
             model = estimator.net_.module_.hf_model
             fitted["history_"] = estimator.history_
+            fitted["max_epochs_"] = estimator.max_epochs_
+            fitted["lr_"] = estimator.lr_
+        elif self.cache not in (None, False) and isinstance(self.model, str | PathLike):
+            # Frozen weights: the clones of a search share one loaded copy,
+            # and the cache space is named after the checkpoint's files.
+            from .._engine.cache import shared_frozen_model, weights_digest
+            from .._io.loading import model_folder
+
+            folder = model_folder(self.model, verbose=self.verbose)
+            tokenizer, model = shared_frozen_model(
+                folder, lambda: self._load_pretrained("base", X)
+            )
+            fitted["_weights_digest_"] = weights_digest(model, folder)
         else:
             tokenizer, model = self._load_pretrained("base", X)
         model.eval()
@@ -292,11 +363,11 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             model_=model,
             max_length_=effective_max_length(tokenizer, model.config, self.max_length),
             n_features_out_=int(model.config.hidden_size),
+            precision_=resolve_precision(self.precision, device),
         )
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        self._set_fitted(fitted)
         if self.n_components is not None or out is not None:
-            embeddings = self._embed(X, model, model, long_text=self.long_text)
+            embeddings = self._encode(text_input)
             if self.n_components is not None:
                 embeddings = self._fit_pca(embeddings)
             if out is not None:
@@ -308,8 +379,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
 
         pca = PCA(self.n_components, svd_solver="covariance_eigh")
         reduced = pca.fit_transform(embeddings).astype(np.float32)
-        self.pca_ = pca
-        self.n_features_out_ = int(pca.n_components_)
+        self._set_fitted({"pca_": pca, "n_features_out_": int(pca.n_components_)})
         return reduced
 
     def _fine_tuned(self, X, y, sample_weight):
@@ -321,15 +391,34 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
 
         if y is None:
             raise ValueError(
-                "fine_tune=True needs targets: call fit(X, y), or set "
-                "fine_tune=False for frozen embeddings."
+                f"fine_tune={self.fine_tune!r} needs targets: call fit(X, y), or "
+                "set fine_tune=False for frozen embeddings."
             )
-        target_type = type_of_target(y, input_name="y")
-        regression = target_type in ("continuous", "continuous-multioutput")
         shared = ("model", "pooling", "max_length", "batch_size", "device", "verbose")
         settings = {
             name: getattr(self, name) for name in (*shared, "precision", *_FINE_TUNING)
         }
+        if self.fine_tune == "contrastive":
+            from .contrastive.trainer import ContrastiveTrainer
+
+            if self.class_weight is not None:
+                raise ValueError(
+                    "class_weight does not apply to fine_tune='contrastive' (similar "
+                    "and dissimilar pairs are balanced); remove class_weight."
+                )
+            trainer = ContrastiveTrainer(
+                **settings,
+                gradient_accumulation_steps=1,
+                group_by_length=True,
+                max_grad_norm=1.0,
+                freeze_encoder=False,
+                trainable_layers=None,
+                dropout=0.0,
+                callbacks=None,
+            )
+            return trainer.fit(X, y, sample_weight=sample_weight)
+        target_type = type_of_target(y, input_name="y")
+        regression = target_type in ("continuous", "continuous-multioutput")
         if regression:
             if self.class_weight is not None:
                 raise ValueError(
@@ -346,19 +435,40 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask Series, DataFrame
+            or Array is encoded lazily, partition by partition, on the
+            workers of the current Dask scheduler.
 
         Returns
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
+            A DataFrame with ``set_output(transform="pandas")``; for a Dask
+            input, a lazy Dask array (or Dask DataFrame).
         """
         check_is_fitted(self, "model_")
-        embeddings = self._embed(X, self.model_, self.model_, long_text=self.long_text)
+        text_input = self._check_text(X, reset=False)
+        embeddings = self._encode(text_input)
         pca = getattr(self, "pca_", None)
         if pca is not None:
             embeddings = pca.transform(embeddings).astype(np.float32)
         return embeddings
+
+    def _encode(self, text_input):
+        """Embeddings of checked rows, through the cache when one is set."""
+        cache = open_cache(self.cache)
+        if cache is None:
+            return self._embed(
+                text_input, self.model_, self.model_, long_text=self.long_text
+            )
+        uniq, inverse = unique_rows(text_input)
+
+        def encode(missing: list[int]) -> np.ndarray:
+            return self._embed(
+                uniq.take(missing), self.model_, self.model_, long_text=self.long_text
+            )
+
+        return cached_rows(cache, self._cache_space(), uniq.rows(), encode)[inverse]
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: ``<input column>_<i>`` (``_pc<i>`` with
@@ -379,4 +489,21 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         return np.asarray(
             [f"{n.rpartition('_')[0]}_pc{i}" for i, n in enumerate(names)],
             dtype=object,
+        )
+
+    def _cache_space(self) -> str:
+        """Everything that decides a vector besides its text (see ``cache``)."""
+        from .._engine.cache import space_key, weights_digest
+        from .._engine.device import resolve_precision
+
+        digest = getattr(self, "_weights_digest_", None) or weights_digest(self.model_)
+        return space_key(
+            weights=digest,
+            columns=self.n_features_in_,
+            pooling=self.pooling,
+            max_length=self.max_length_,
+            long_text=self.long_text,
+            stride=self.stride,
+            normalize=self.normalize,
+            precision=resolve_precision(self.precision, self._resolved_device()),
         )

@@ -46,6 +46,12 @@ class TextInput:
     def n_columns(self) -> int:
         return 1 if self.pairs is None else 2
 
+    def take(self, indices: Any) -> TextInput:
+        """The rows at ``indices`` (without index or column names)."""
+        texts = [self.texts[i] for i in indices]
+        pairs = None if self.pairs is None else [self.pairs[i] for i in indices]
+        return TextInput(texts, pairs)
+
     def rows(self) -> list[tuple[str, ...]]:
         """One tuple per row: ``(text,)`` or ``(text_a, text_b)``."""
         if self.pairs is None:
@@ -80,6 +86,7 @@ def _check_column(values: Any, index: Any, column: str | None) -> list[str]:
     out = []
     for i, value in enumerate(values):
         if isinstance(value, str):
+            check_encodable(value, lambda i=i: f"{row_name(i, index)}{where}")
             out.append(str(value))
             continue
         name = row_name(i, index)
@@ -94,6 +101,23 @@ def _check_column(values: Any, index: Any, column: str | None) -> list[str]:
             f"({short_repr(value)}). Convert the column to text first."
         )
     return out
+
+
+def check_encodable(text: str, where: Any) -> None:
+    """Raise a ``ValueError`` if ``text`` is not valid Unicode (a lone
+    surrogate, from text decoded with ``errors="surrogateescape"``), which no
+    tokenizer can encode. ``where()`` names the place for the message."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"The text at {where()} holds a lone surrogate "
+            f"({text[exc.start]!r} at character {exc.start}), which is not valid "
+            "Unicode and cannot be tokenized. Decode the source bytes with "
+            "errors='replace' (or clean the text) first."
+        ) from None
 
 
 def short_repr(value: Any) -> str:

@@ -8,7 +8,9 @@ into overlapping chunks that remember the row they come from.
 from __future__ import annotations
 
 import inspect
+import threading
 import warnings
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,27 @@ import numpy as np
 from .inputs import TextInput
 
 LONG_TEXT_OPTIONS = ("truncate", "chunk")
+
+
+_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_locks_lock = threading.Lock()
+
+
+def encode(tokenizer: Any, *args: Any, **kwargs: Any) -> Any:
+    """``tokenizer(*args, **kwargs)``, holding the tokenizer's lock.
+
+    A fast tokenizer keeps its truncation and padding settings in state that
+    every call sets before encoding (and the encoding releases the GIL), so
+    concurrent calls with different settings (``predict`` from several
+    threads, one of them counting truncated texts) would tokenize with each
+    other's settings. Every call of the library goes through here.
+    """
+    with _locks_lock:
+        lock = _locks.get(tokenizer)
+        if lock is None:
+            lock = _locks[tokenizer] = threading.Lock()
+    with lock:
+        return tokenizer(*args, **kwargs)
 
 
 def effective_max_length(tokenizer: Any, config: Any, max_length: int | None) -> int:
@@ -71,7 +94,8 @@ def tokenize(
         truncation = "longest_first"
     if chunk and pairs is not None:
         stride = _pair_stride(tokenizer, text_input.texts, max_length, stride)
-    enc = tokenizer(
+    enc = encode(
+        tokenizer,
         text_input.texts,
         pairs,
         truncation=truncation,
@@ -104,7 +128,8 @@ def _pair_stride(
     the tokenizer needs the overlap to be smaller than that room.
     """
     longest = max(
-        len(ids) for ids in tokenizer(firsts, add_special_tokens=False)["input_ids"]
+        len(ids)
+        for ids in encode(tokenizer, firsts, add_special_tokens=False)["input_ids"]
     )
     room = max_length - longest - tokenizer.num_special_tokens_to_add(pair=True)
     if room < 2:
@@ -126,7 +151,7 @@ def count_truncated(tokenizer, text_input, max_length, enc) -> int:
         [text_input.texts[i] for i in candidates],
         None if text_input.pairs is None else [text_input.pairs[i] for i in candidates],
     )
-    raw = tokenizer(sub.texts, sub.pairs, truncation=False, verbose=False)
+    raw = encode(tokenizer, sub.texts, sub.pairs, truncation=False, verbose=False)
     return sum(len(ids) > max_length for ids in raw["input_ids"])
 
 

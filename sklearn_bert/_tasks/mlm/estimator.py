@@ -7,7 +7,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from sklearn.base import TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..._engine.base import EmbeddingMixin
@@ -69,10 +69,20 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     batch_size : int, default=16
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
-    max_epochs : int, default=3
-        Passes over the training data.
-    lr : float, default=5e-5
-        Peak learning rate of AdamW.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"`` aims at a fixed number of
+        optimizer steps, within a range of epochs, so that small data sets get
+        more passes; ``fit`` records its choice in ``max_epochs_``.
+    lr : float or "auto", default="auto"
+        Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+        ``fit`` and recorded in ``lr_``.
+    head_lr : float, "auto" or None, default="auto"
+        Peak learning rate of the weights that start fresh: the task head and,
+        with ``text_columns``, the tabular layers and the fusion (they follow
+        the same warmup and decay as ``lr``). ``"auto"`` is 20 times the
+        encoder's for a new head (1e-3 with ``lr="auto"``) and the encoder's
+        for a head a checkpoint already trained; the value used is in
+        ``head_lr_``. None uses ``lr``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -106,10 +116,12 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Precision of the forward passes: ``"bfloat16"`` is faster on recent
-        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
-        loss). Outputs are float32.
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
+        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
+        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
+        choice in ``precision_``. ``"float16"`` is GPU only (training then
+        scales the loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split: an int gives the same model on every fit (on the
@@ -121,6 +133,17 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
+    warm_start : bool, default=False
+        Continue training instead of starting over: from the checkpoint in
+        ``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs
+        in all, as if it had never stopped), otherwise from the fitted model
+        (``max_epochs`` more epochs, with a new learning-rate schedule; the
+        classes or outputs must stay the same).
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where a checkpoint of the training state is written after every
+        epoch (safetensors and JSON only, nothing that runs code when read);
+        with ``warm_start=True`` an interrupted fit resumes from it. Give every
+        fit its own folder. None writes no checkpoint.
 
     Attributes
     ----------
@@ -137,6 +160,16 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         and ``valid_loss``, on fixed masks, with early stopping).
     max_length_ : int
         The token limit in use.
+    precision_ : str
+        The precision ``fit`` computed in (``precision`` with ``"auto"``
+        resolved for the device).
+    max_epochs_ : int
+        The epochs ``fit`` trained for (``max_epochs`` with ``"auto"``
+        decided).
+    lr_ : float
+        The encoder's peak learning rate ``fit`` used.
+    head_lr_ : float
+        The head's peak learning rate ``fit`` used.
     n_features_in_ : int
         1 for single texts, 2 for sentence pairs.
     feature_names_in_ : ndarray of str
@@ -151,7 +184,9 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     Notes
     -----
     Masks are drawn in the batch collate function, so each epoch sees new
-    masks (dynamic masking, as in RoBERTa). With early stopping, the chunks
+    masks (dynamic masking, as in RoBERTa). ``max_epochs=0`` loads the
+    checkpoint (with its new head when it has none) without training, to
+    score the starting point. With early stopping, the chunks
     of one long text stay on one side of the validation split. The
     prediction head has no dropout of its own (there is no ``dropout``
     parameter). ``score`` uses a fixed recipe
@@ -185,7 +220,10 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
             if k != "dropout"
         },
         **constraints("pooling", "long_text", "stride"),
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [
+            Interval(Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "mlm_probability": [Interval(Real, 0, 1, closed="neither")],
         "whole_word_masking": ["boolean"],
     }
@@ -202,8 +240,9 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         long_text="chunk",
         stride=32,
         batch_size=16,
-        max_epochs=3,
-        lr=5e-5,
+        max_epochs="auto",
+        lr="auto",
+        head_lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
         gradient_accumulation_steps=1,
@@ -215,10 +254,12 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         freeze_encoder=False,
         trainable_layers=None,
         device="auto",
-        precision="float32",
+        precision="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
+        warm_start=False,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.mlm_probability = mlm_probability
@@ -230,6 +271,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
+        self.head_lr = head_lr
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.gradient_accumulation_steps = gradient_accumulation_steps
@@ -245,6 +287,8 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
 
     # -- fit ---------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -278,8 +322,11 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         """The checkpoint's masked-LM model; a missing head is new (and noted),
         and weights it has no place for (a pooler) are carried along."""
         from ..._engine.base import model_name
+        from ..._engine.finetune import head_keys
 
-        tokenizer, model, info = super()._load(prepared)
+        tokenizer, model, info = self._load_pretrained(
+            self._hf_task, prepared.X, **prepared.load_kwargs
+        )
         name = model_name(self.model)
         if tokenizer.mask_token_id is None:
             raise ValueError(
@@ -287,9 +334,8 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
                 "training needs one."
             )
         prefix = model.base_model_prefix
-        head = sorted(
-            k for k in info.get("missing_keys", ()) if not k.startswith(prefix + ".")
-        )
+        head = head_keys(model, info)
+        prepared.new_head = bool(head)
         if head and self.verbose >= 1:
             from ..._text.tokenize import user_stacklevel
 
@@ -332,6 +378,13 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         from ..._nn.losses import MaskedLMLoss
 
         return MaskedLMModule(model), MaskedLMLoss()
+
+    def _previous_module(self, previous: dict) -> Any:
+        import copy
+
+        from ..._nn.heads import MaskedLMModule
+
+        return MaskedLMModule(copy.deepcopy(previous["model_"]))
 
     def _fitted_model(self, net: Any) -> dict[str, Any]:
         model = net.module_.hf_model
@@ -439,6 +492,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         from .masking import encode_masked_texts
 
         check_is_fitted(self, "model_")
+        self._check_inference_params()
         if not isinstance(top_k, Integral) or isinstance(top_k, bool) or top_k < 1:
             raise ValueError(f"top_k must be a positive integer, got {top_k!r}.")
         text_input = check_text_input(texts, allow_pairs=False)
@@ -486,21 +540,23 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection is
+            encoded lazily, partition by partition.
 
         Returns
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
+            A lazy Dask array (or Dask DataFrame) for a Dask input.
         """
         check_is_fitted(self, "model_")
-        pairs = self._check_text(X, reset=False).pairs is not None
+        text_input = self._check_text(X, reset=False)
         return self._embed(
-            X,
+            text_input,
             self.model_,
             self.model_.base_model,
             # pairs are truncated as in fit (chunks split the second text only)
-            long_text="truncate" if pairs else self.long_text,
+            long_text="truncate" if text_input.pairs is not None else self.long_text,
         )
 
     # -- export ------------------------------------------------------------
@@ -536,6 +592,28 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         check_is_fitted(self, "model_")
         files = dump_pretrained(self.model_, self.tokenizer_)
         return _add_tensors(files, self._carried_weights_)
+
+    # -- pickling ----------------------------------------------------------
+    # The carried weights (a pooler) are tensors: stored as safetensors bytes
+    # so the state stays plain data (see ``BertBase.__getstate__``).
+    def __getstate__(self):
+        state = super().__getstate__()
+        carried = state.get("_carried_weights_")
+        if carried:
+            from safetensors.torch import save
+
+            state["_carried_weights_"] = save(
+                {k: v.contiguous() for k, v in carried.items()}
+            )
+        return state
+
+    def _restore(self, state: dict) -> None:
+        carried = state.get("_carried_weights_")
+        if isinstance(carried, bytes):
+            from safetensors.torch import load
+
+            state["_carried_weights_"] = load(carried)
+        super()._restore(state)
 
 
 def _masking(

@@ -21,7 +21,7 @@ import torch
 from ..._nn.losses import IGNORE_INDEX
 from ..._text.batching import pad_batch
 from ..._text.inputs import TextInput
-from ..._text.tokenize import count_truncated
+from ..._text.tokenize import count_truncated, encode
 
 #: The fixed recipe of ``score``: seed and share of masked tokens.
 SCORE_SEED = 20240229
@@ -64,7 +64,8 @@ def tokenize_for_mlm(
     """
     pairs = text_input.pairs
     chunk = long_text == "chunk" and pairs is None
-    enc = tokenizer(
+    enc = encode(
+        tokenizer,
         text_input.texts,
         pairs,
         truncation=True if chunk else "longest_first",
@@ -108,8 +109,12 @@ def encode_masked_texts(
     """
     mask = tokenizer.mask_token
     rows = [text.replace(placeholder, mask) for text in texts]
-    enc = tokenizer(
-        rows, truncation=True, max_length=max_length, return_attention_mask=False
+    enc = encode(
+        tokenizer,
+        rows,
+        truncation=True,
+        max_length=max_length,
+        return_attention_mask=False,
     )
     keys = [k for k in ("input_ids", "token_type_ids") if k in enc and k in input_names]
     features = [{k: list(enc[k][i]) for k in keys} for i in range(len(rows))]
@@ -228,6 +233,14 @@ class MaskingCollate:
         self.seed = seed
         self.fixed = fixed
         self._rng = np.random.default_rng(seed)
+
+    def get_rng_state(self) -> dict[str, Any]:
+        """The state of the dynamic masks' generator (plain values, for a
+        checkpoint)."""
+        return self._rng.bit_generator.state
+
+    def set_rng_state(self, state: dict[str, Any]) -> None:
+        self._rng.bit_generator.state = state
 
     def _row_rng(self, ids: Sequence[int]) -> np.random.Generator:
         if not self.fixed:

@@ -22,6 +22,8 @@ def _is_offset(value: Any) -> bool:
 
 
 def _as_rows(y: Any, n_rows: int) -> list[Any]:
+    if y is None:
+        raise ValueError("y is required: one answer (text or offsets) per row of X.")
     if isinstance(y, str | bytes):
         raise ValueError(
             "y must hold one answer per row (a list, array, Series or "

@@ -53,10 +53,20 @@ class BertQuestionAnswerer(FineTuneBase):
     batch_size : int, default=16
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
-    max_epochs : int, default=3
-        Passes over the training data.
-    lr : float, default=5e-5
-        Peak learning rate of AdamW.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"`` aims at a fixed number of
+        optimizer steps, within a range of epochs, so that small data sets get
+        more passes; ``fit`` records its choice in ``max_epochs_``.
+    lr : float or "auto", default="auto"
+        Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+        ``fit`` and recorded in ``lr_``.
+    head_lr : float, "auto" or None, default="auto"
+        Peak learning rate of the weights that start fresh: the task head and,
+        with ``text_columns``, the tabular layers and the fusion (they follow
+        the same warmup and decay as ``lr``). ``"auto"`` is 20 times the
+        encoder's for a new head (1e-3 with ``lr="auto"``) and the encoder's
+        for a head a checkpoint already trained; the value used is in
+        ``head_lr_``. None uses ``lr``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -93,10 +103,12 @@ class BertQuestionAnswerer(FineTuneBase):
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Precision of the forward passes: ``"bfloat16"`` is faster on recent
-        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
-        loss). Outputs are float32.
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
+        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
+        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
+        choice in ``precision_``. ``"float16"`` is GPU only (training then
+        scales the loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split: an int gives the same model on every fit (on the
@@ -108,6 +120,17 @@ class BertQuestionAnswerer(FineTuneBase):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
+    warm_start : bool, default=False
+        Continue training instead of starting over: from the checkpoint in
+        ``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs
+        in all, as if it had never stopped), otherwise from the fitted model
+        (``max_epochs`` more epochs, with a new learning-rate schedule; the
+        classes or outputs must stay the same).
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where a checkpoint of the training state is written after every
+        epoch (safetensors and JSON only, nothing that runs code when read);
+        with ``warm_start=True`` an interrupted fit resumes from it. Give every
+        fit its own folder. None writes no checkpoint.
 
     Attributes
     ----------
@@ -121,6 +144,16 @@ class BertQuestionAnswerer(FineTuneBase):
         The fast tokenizer.
     max_length_ : int
         The window length in use (``max_length`` capped by the model).
+    precision_ : str
+        The precision ``fit`` computed in (``precision`` with ``"auto"``
+        resolved for the device).
+    max_epochs_ : int
+        The epochs ``fit`` trained for (``max_epochs`` with ``"auto"``
+        decided).
+    lr_ : float
+        The encoder's peak learning rate ``fit`` used.
+    head_lr_ : float
+        The head's peak learning rate ``fit`` used.
     n_windows_ : int
         Number of training windows (at least one per question).
     n_features_in_ : int
@@ -202,8 +235,9 @@ class BertQuestionAnswerer(FineTuneBase):
         max_answer_length=30,
         null_score_threshold=None,
         batch_size=16,
-        max_epochs=3,
-        lr=5e-5,
+        max_epochs="auto",
+        lr="auto",
+        head_lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
         gradient_accumulation_steps=1,
@@ -216,10 +250,12 @@ class BertQuestionAnswerer(FineTuneBase):
         trainable_layers=None,
         dropout=0.1,
         device="auto",
-        precision="float32",
+        precision="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
+        warm_start=False,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.max_length = max_length
@@ -229,6 +265,7 @@ class BertQuestionAnswerer(FineTuneBase):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
+        self.head_lr = head_lr
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.gradient_accumulation_steps = gradient_accumulation_steps
@@ -245,6 +282,8 @@ class BertQuestionAnswerer(FineTuneBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

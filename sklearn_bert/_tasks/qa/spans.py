@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._text.tokenize import encode
+
 #: Character offsets of a context token, or None for question/special tokens.
 Offsets = list[tuple[int, int] | None]
 
@@ -90,7 +92,8 @@ def _truncate_questions(
     lengths = np.zeros(len(questions), dtype=np.int64)
     todo = np.arange(len(questions))
     for attempt in range(4):
-        enc = tokenizer(
+        enc = encode(
+            tokenizer,
             [questions[i] for i in todo],
             add_special_tokens=False,
             return_offsets_mapping=True,
@@ -144,7 +147,8 @@ def make_windows(
     per_row: list[list[tuple[dict, Offsets, int]]] = [[] for _ in questions]
     for window_stride in np.unique(strides):
         rows = np.flatnonzero(strides == window_stride)
-        enc = tokenizer(
+        enc = encode(
+            tokenizer,
             [questions[r] for r in rows],
             [contexts[r] for r in rows],
             truncation="only_second",

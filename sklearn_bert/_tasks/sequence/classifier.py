@@ -9,6 +9,7 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ..._engine.dask import is_dask_collection
 from ..._engine.finetune import Prepared
 from ..._params import constraints
 from .common import SequenceBase
@@ -45,17 +46,20 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     batch_size : int, default=16
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
-    max_epochs : int, default=3
-        Passes over the training data.
-    lr : float, default=5e-5
-        Peak learning rate of AdamW.
-    head_lr : float or "auto", default="auto"
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"`` aims at a fixed number of
+        optimizer steps, within a range of epochs, so that small data sets get
+        more passes; ``fit`` records its choice in ``max_epochs_``.
+    lr : float or "auto", default="auto"
+        Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+        ``fit`` and recorded in ``lr_``.
+    head_lr : float, "auto" or None, default="auto"
         Peak learning rate of the weights that start fresh: the task head and,
         with ``text_columns``, the tabular layers and the fusion (they follow
-        the same warmup and decay as ``lr``). ``"auto"`` uses ``lr`` for a
-        text-only model and ``1e-3`` when tabular columns are fused, whose new
-        layers learn too slowly at an encoder's learning rate; the value used
-        is in ``head_lr_``.
+        the same warmup and decay as ``lr``). ``"auto"`` is 20 times the
+        encoder's for a new head (1e-3 with ``lr="auto"``) and the encoder's
+        for a head a checkpoint already trained; the value used is in
+        ``head_lr_``. None uses ``lr``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -128,10 +132,12 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Precision of the forward passes: ``"bfloat16"`` is faster on recent
-        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
-        loss). Outputs are float32.
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
+        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
+        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
+        choice in ``precision_``. ``"float16"`` is GPU only (training then
+        scales the loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split: an int gives the same model on every fit (on the
@@ -143,6 +149,25 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
+    warm_start : bool, default=False
+        Continue training instead of starting over: from the checkpoint in
+        ``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs
+        in all, as if it had never stopped), otherwise from the fitted model
+        (``max_epochs`` more epochs, with a new learning-rate schedule; the
+        classes or outputs must stay the same).
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where a checkpoint of the training state is written after every
+        epoch (safetensors and JSON only, nothing that runs code when read);
+        with ``warm_start=True`` an interrupted fit resumes from it. Give every
+        fit its own folder. None writes no checkpoint.
+    distributed : bool, default=False
+        Spread ``fit`` over the processes of a ``torchrun`` or ``accelerate
+        launch`` job (torch ``DistributedDataParallel``: gloo on the CPU, NCCL
+        on GPUs, one GPU per process). Every process calls ``fit`` with the
+        same data and trains on its share of each batch of ``batch_size`` rows,
+        so the effective batch size stays ``batch_size``; only process 0 prints
+        and writes (``save_pretrained``). Outside such a job, ``fit`` runs in
+        one process.
 
     Attributes
     ----------
@@ -158,14 +183,23 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         The tokenizer.
     max_length_ : int
         The token limit in use.
+    precision_ : str
+        The precision ``fit`` computed in (``precision`` with ``"auto"``
+        resolved for the device).
+    max_epochs_ : int
+        The epochs ``fit`` trained for (``max_epochs`` with ``"auto"``
+        decided).
+    lr_ : float
+        The encoder's peak learning rate ``fit`` used.
+    head_lr_ : float
+        The peak learning rate ``fit`` used for the new weights (the head and,
+        with ``text_columns``, the tabular layers and the fusion).
     n_features_in_ : int
         1 for single texts, 2 for sentence pairs; with ``text_columns``, the
         number of columns of ``X`` (text and tabular).
     feature_names_in_ : ndarray of str
         Column names seen in ``fit``, when ``X`` was a DataFrame (with
         ``text_columns``: every column, text and tabular).
-    head_lr_ : float
-        The learning rate the new weights trained at (``head_lr`` resolved).
     text_columns_ : list of str
         The text columns; only with ``text_columns``.
     tabular_columns_ : list of str
@@ -238,6 +272,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         "threshold": [Interval(Real, 0, 1, closed="both")],
     }
     _score_name = "valid_acc"
+    _warm_start_keys = ("n_features_in_", "classes_", "_multilabel_")
 
     def __init__(
         self,
@@ -246,8 +281,8 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         pooling="mean",
         max_length=256,
         batch_size=16,
-        max_epochs=3,
-        lr=5e-5,
+        max_epochs="auto",
+        lr="auto",
         head_lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
@@ -267,10 +302,13 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         fusion="concat",
         combine_texts="join",
         device="auto",
-        precision="float32",
+        precision="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
+        warm_start=False,
+        checkpoint_dir=None,
+        distributed=False,
     ):
         self.model = model
         self.pooling = pooling
@@ -301,6 +339,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
+        self.distributed = distributed
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -328,7 +369,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         return self._fit_atomically(X, y, sample_weight)
 
     def _prepare(self, X, y, sample_weight) -> Prepared:
-        rows, fitted, head_lr = self._fit_rows(X)
+        rows, fitted = self._fit_rows(X)
         labels = encode_labels(y, len(rows), self.class_weight, sample_weight)
         return Prepared(
             self._adaptation_input(X, rows),
@@ -342,7 +383,6 @@ class BertClassifier(ClassifierMixin, SequenceBase):
                 "classes_": labels.classes,
                 "_multilabel_": labels.multilabel,
             },
-            head_lr=head_lr,
         )
 
     def _n_outputs(self, prepared: Prepared) -> int:
@@ -365,8 +405,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection gives
+            a lazy Dask array, computed partition by partition.
 
         Returns
         -------
@@ -375,8 +416,13 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             ``classes_[0]`` (positive means ``classes_[1]``); otherwise one
             logit per class (or per label).
         """
+        check_is_fitted(self, "net_")
+        binary = not self._multilabel_ and len(self.classes_) == 2
+        if is_dask_collection(X):
+            width = None if binary else len(self.classes_)
+            return self._lazy("decision_function", X, width=width, dtype=np.float32)
         logits = self._raw_outputs(X)
-        if not self._multilabel_ and len(self.classes_) == 2:
+        if binary:
             return logits[:, 1] - logits[:, 0]
         return logits
 
@@ -385,8 +431,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection gives
+            a lazy Dask array, computed partition by partition.
 
         Returns
         -------
@@ -394,6 +441,10 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             Columns follow ``classes_``. Rows sum to 1 (softmax), except for
             multi-label ``y`` where each column is an independent sigmoid.
         """
+        check_is_fitted(self, "net_")
+        if is_dask_collection(X):
+            width = len(self.classes_)
+            return self._lazy("predict_proba", X, width=width, dtype=np.float64)
         logits = self._raw_outputs(X).astype(np.float64)
         if self._multilabel_:
             return 1.0 / (1.0 + np.exp(-logits))
@@ -406,8 +457,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection gives
+            a lazy Dask array, computed partition by partition.
 
         Returns
         -------
@@ -415,6 +467,11 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             Labels from ``classes_``, or a 0/1 indicator matrix (probability
             at least ``threshold``) for multi-label ``y``.
         """
+        check_is_fitted(self, "net_")
+        if is_dask_collection(X):
+            if self._multilabel_:
+                return self._lazy("predict", X, width=len(self.classes_), dtype="i8")
+            return self._lazy("predict", X, width=None, dtype=self.classes_.dtype)
         proba = self.predict_proba(X)
         if self._multilabel_:
             return (proba >= self.threshold).astype(np.int64)

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
-from ..._params import FUSION, FUSION_HEAD_LR, constraints
+from ..._params import FUSION, constraints
 from .tabular import FusedRows
 
 
@@ -25,7 +25,7 @@ class SequenceBase(FineTuneBase):
 
     _parameter_constraints: dict = {
         **FineTuneBase._parameter_constraints,
-        **constraints("pooling", "head_lr", *FUSION),
+        **constraints("pooling", "distributed", *FUSION),
     }
     _hf_task = "base"
 
@@ -33,13 +33,13 @@ class SequenceBase(FineTuneBase):
     _score_name = "valid_score"
 
     # -- input ---------------------------------------------------------------
-    def _fit_rows(self, X: Any) -> tuple[Any, dict[str, Any], float | None]:
-        """Check ``fit``'s ``X``: its rows, the fitted attributes that follow
-        from them, and the learning rate of the new weights (``head_lr``)."""
+    def _fit_rows(self, X: Any) -> tuple[Any, dict[str, Any]]:
+        """Check ``fit``'s ``X``: its rows, and the fitted attributes that
+        follow from them."""
         if self.text_columns is None:
             text_input = self._check_text(X, reset=True)
             fitted = self._input_attributes(text_input.n_columns, text_input.columns)
-            return text_input, fitted, self._head_lr(fused=False, fitted=fitted)
+            return text_input, fitted
         from .export import saved_fusion
         from .tabular import (
             check_fused_frame,
@@ -83,17 +83,7 @@ class SequenceBase(FineTuneBase):
                 else feature_names(preprocessor, tabular_columns, values.shape[1])
             ),
         }
-        return rows, fitted, self._head_lr(fused=values is not None, fitted=fitted)
-
-    def _head_lr(self, *, fused: bool, fitted: dict[str, Any]) -> float | None:
-        """Resolve ``head_lr`` into ``fitted["head_lr_"]``; return it, or None
-        when it is ``lr`` (one learning rate for every weight)."""
-        if isinstance(self.head_lr, str):  # "auto"
-            head_lr = max(self.lr, FUSION_HEAD_LR) if fused else self.lr
-        else:
-            head_lr = self.head_lr
-        fitted["head_lr_"] = float(head_lr)
-        return None if head_lr == self.lr else float(head_lr)
+        return rows, fitted
 
     def _predict_rows(self, X: Any) -> Any:
         """Check ``predict``'s ``X`` against what ``fit`` saw."""
@@ -127,10 +117,11 @@ class SequenceBase(FineTuneBase):
         max_length: int,
         separate: bool = False,
     ):
-        """One feature dict per row: its tokens (of its texts joined, or of
-        each text when ``separate``), and its tabular values."""
+        """One feature dict per row (its tokens, of its texts joined or of
+        each text when ``separate``, and its tabular values), and how many
+        sequences were truncated."""
         from ..._text.inputs import TextInput
-        from ..._text.tokenize import model_input_names, tokenize, warn_truncated
+        from ..._text.tokenize import model_input_names, tokenize
 
         def run(text_input):
             tok = tokenize(
@@ -158,20 +149,23 @@ class SequenceBase(FineTuneBase):
                 n_truncated += truncated
                 for row, feats in zip(features, column, strict=True):
                     row.update({text_key(k, j): v for k, v in feats.items()})
-        warn_truncated(n_truncated, max_length, can_chunk=False)
         if isinstance(rows, FusedRows) and rows.values is not None:
             for row, values in zip(features, rows.values, strict=True):
                 row["tabular"] = values
-        return features
+        return features, n_truncated
 
     def _training_data(
         self, prepared: Prepared, tokenizer: Any, model: Any, max_length: int
     ) -> TrainingData:
         from ..._engine.data import FeatureDataset
+        from ..._text.tokenize import warn_truncated
 
         rows = prepared.rows
         separate = isinstance(rows, FusedRows) and self._separate(len(rows.texts))
-        features = self._tokenize(tokenizer, model, rows, max_length, separate)
+        features, n_truncated = self._tokenize(
+            tokenizer, model, rows, max_length, separate
+        )
+        warn_truncated(n_truncated, max_length, can_chunk=False)
         return TrainingData(
             FeatureDataset(features, prepared.targets, prepared.weights),
             stratify=prepared.stratify,
@@ -199,6 +193,7 @@ class SequenceBase(FineTuneBase):
         head = read_saved_head(self.model, self.pooling, module.head)
         if head is not None:
             module.head.load_state_dict(head)
+        prepared.new_head = head is None
         return module, self._criterion(prepared)
 
     def _separate(self, n_texts: int) -> bool:
@@ -223,31 +218,50 @@ class SequenceBase(FineTuneBase):
         state = read_saved_fusion(self.model, module, fusion_info(prepared.fitted))
         if state is not None:
             module.load_state_dict(state, strict=False)
+        prepared.new_head = state is None
         return module
 
     # -- inference ---------------------------------------------------------
     def _raw_outputs(self, X: Any) -> np.ndarray:
-        """Head outputs (logits or standardised values), shape (n, n_outputs)."""
-        from ..._engine.inference import gather
-        from ..._text.tokenize import unique_rows
+        """Head outputs (logits or standardised values), shape (n, n_outputs).
+
+        Distinct rows are tokenized and run a bounded number at a time (see
+        ``_engine.inference.streamed``) and written into one array.
+        """
+        from ..._engine.inference import gather, streamed
+        from ..._text.tokenize import unique_rows, warn_truncated
 
         check_is_fitted(self, "net_")
         rows = self._predict_rows(X)
         module = self.net_.module_
-        model = module.hf_model
         if isinstance(rows, FusedRows):  # rows with tabular values rarely repeat
-            features = self._tokenize(
-                self.tokenizer_, model, rows, self.max_length_, module.n_texts > 1
+            uniq, inverse = rows, None
+        else:
+            uniq, inverse = unique_rows(rows)
+        out = np.empty((len(uniq), module.n_outputs), dtype=np.float32)
+        n_truncated = 0
+        for part in streamed(len(uniq)):
+            features, truncated = self._tokenize(
+                self.tokenizer_,
+                module.hf_model,
+                uniq.take(part),
+                self.max_length_,
+                getattr(module, "n_texts", 1) > 1,
             )
-            return gather(self._run(features), len(features))
-        uniq, inverse = unique_rows(rows)
-        features = self._tokenize(self.tokenizer_, model, uniq, self.max_length_)
-        return gather(self._run(features), len(features))[inverse]
+            n_truncated += truncated
+            out[part.start : part.stop] = gather(self._run(features), len(features))
+        warn_truncated(n_truncated, self.max_length_, can_chunk=False)
+        return out if inverse is None or len(uniq) == len(inverse) else out[inverse]
 
     def _save(self, path: Any, config_updates: dict[str, Any], **fold) -> Any:
+        from ..._engine.distributed import is_writer
         from .export import save_sequence_model
 
         check_is_fitted(self, "net_")
+        if not is_writer(self):  # data-parallel: process 0 writes the folder
+            from pathlib import Path
+
+            return Path(path)
         fused = fusion_info(self.__dict__) if self._fused else None
         return save_sequence_model(
             self.net_.module_,

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from ..._engine.dask import is_dask_collection
 from ..._engine.finetune import Prepared
 from .common import SequenceBase
 from .targets import standardize
@@ -40,17 +41,20 @@ class BertRegressor(RegressorMixin, SequenceBase):
     batch_size : int, default=16
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
-    max_epochs : int, default=3
-        Passes over the training data.
-    lr : float, default=5e-5
-        Peak learning rate of AdamW.
-    head_lr : float or "auto", default="auto"
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"`` aims at a fixed number of
+        optimizer steps, within a range of epochs, so that small data sets get
+        more passes; ``fit`` records its choice in ``max_epochs_``.
+    lr : float or "auto", default="auto"
+        Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
+        ``fit`` and recorded in ``lr_``.
+    head_lr : float, "auto" or None, default="auto"
         Peak learning rate of the weights that start fresh: the task head and,
         with ``text_columns``, the tabular layers and the fusion (they follow
-        the same warmup and decay as ``lr``). ``"auto"`` uses ``lr`` for a
-        text-only model and ``1e-3`` when tabular columns are fused, whose new
-        layers learn too slowly at an encoder's learning rate; the value used
-        is in ``head_lr_``.
+        the same warmup and decay as ``lr``). ``"auto"`` is 20 times the
+        encoder's for a new head (1e-3 with ``lr="auto"``) and the encoder's
+        for a head a checkpoint already trained; the value used is in
+        ``head_lr_``. None uses ``lr``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -113,10 +117,12 @@ class BertRegressor(RegressorMixin, SequenceBase):
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Precision of the forward passes: ``"bfloat16"`` is faster on recent
-        CPUs and GPUs; ``"float16"`` is GPU only (training then scales the
-        loss). Outputs are float32.
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
+        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
+        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
+        choice in ``precision_``. ``"float16"`` is GPU only (training then
+        scales the loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split: an int gives the same model on every fit (on the
@@ -128,6 +134,25 @@ class BertRegressor(RegressorMixin, SequenceBase):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
+    warm_start : bool, default=False
+        Continue training instead of starting over: from the checkpoint in
+        ``checkpoint_dir`` if its fit did not finish (to ``max_epochs`` epochs
+        in all, as if it had never stopped), otherwise from the fitted model
+        (``max_epochs`` more epochs, with a new learning-rate schedule; the
+        classes or outputs must stay the same).
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where a checkpoint of the training state is written after every
+        epoch (safetensors and JSON only, nothing that runs code when read);
+        with ``warm_start=True`` an interrupted fit resumes from it. Give every
+        fit its own folder. None writes no checkpoint.
+    distributed : bool, default=False
+        Spread ``fit`` over the processes of a ``torchrun`` or ``accelerate
+        launch`` job (torch ``DistributedDataParallel``: gloo on the CPU, NCCL
+        on GPUs, one GPU per process). Every process calls ``fit`` with the
+        same data and trains on its share of each batch of ``batch_size`` rows,
+        so the effective batch size stays ``batch_size``; only process 0 prints
+        and writes (``save_pretrained``). Outside such a job, ``fit`` runs in
+        one process.
 
     Attributes
     ----------
@@ -147,14 +172,23 @@ class BertRegressor(RegressorMixin, SequenceBase):
         The tokenizer.
     max_length_ : int
         The token limit in use.
+    precision_ : str
+        The precision ``fit`` computed in (``precision`` with ``"auto"``
+        resolved for the device).
+    max_epochs_ : int
+        The epochs ``fit`` trained for (``max_epochs`` with ``"auto"``
+        decided).
+    lr_ : float
+        The encoder's peak learning rate ``fit`` used.
+    head_lr_ : float
+        The peak learning rate ``fit`` used for the new weights (the head and,
+        with ``text_columns``, the tabular layers and the fusion).
     n_features_in_ : int
         1 for single texts, 2 for sentence pairs; with ``text_columns``, the
         number of columns of ``X`` (text and tabular).
     feature_names_in_ : ndarray of str
         Column names seen in ``fit``, when ``X`` was a DataFrame (with
         ``text_columns``: every column, text and tabular).
-    head_lr_ : float
-        The learning rate the new weights trained at (``head_lr`` resolved).
     text_columns_ : list of str
         The text columns; only with ``text_columns``.
     tabular_columns_ : list of str
@@ -209,8 +243,8 @@ class BertRegressor(RegressorMixin, SequenceBase):
         pooling="mean",
         max_length=256,
         batch_size=16,
-        max_epochs=3,
-        lr=5e-5,
+        max_epochs="auto",
+        lr="auto",
         head_lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
@@ -228,10 +262,13 @@ class BertRegressor(RegressorMixin, SequenceBase):
         fusion="concat",
         combine_texts="join",
         device="auto",
-        precision="float32",
+        precision="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
+        warm_start=False,
+        checkpoint_dir=None,
+        distributed=False,
     ):
         self.model = model
         self.pooling = pooling
@@ -260,6 +297,9 @@ class BertRegressor(RegressorMixin, SequenceBase):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
+        self.distributed = distributed
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -289,14 +329,13 @@ class BertRegressor(RegressorMixin, SequenceBase):
     def _prepare(self, X, y, sample_weight) -> Prepared:
         from ..._text.inputs import check_sample_weight_length
 
-        rows, fitted, head_lr = self._fit_rows(X)
+        rows, fitted = self._fit_rows(X)
         Z, mean, scale, ndim = standardize(y, len(rows))
         return Prepared(
             self._adaptation_input(X, rows),
             rows,
             targets=list(Z),
             weights=check_sample_weight_length(sample_weight, len(rows)),
-            head_lr=head_lr,
             fitted={
                 **fitted,
                 "n_outputs_": Z.shape[1],
@@ -305,6 +344,20 @@ class BertRegressor(RegressorMixin, SequenceBase):
                 "_y_ndim_": ndim,
             },
         )
+
+    _warm_start_keys = ("n_features_in_", "n_outputs_")
+
+    def _continue_from(self, prepared: Prepared, previous: dict) -> None:
+        """Keep the fitted model's target scaling: its head predicts on it."""
+        super()._continue_from(prepared, previous)
+        fitted = prepared.fitted
+        Y = (
+            np.stack(prepared.targets) * fitted["target_scale_"]
+            + fitted["target_mean_"]
+        )
+        mean, scale = previous["target_mean_"], previous["target_scale_"]
+        prepared.targets = list(((Y - mean) / scale).astype(np.float32))
+        fitted["target_mean_"], fitted["target_scale_"] = mean, scale
 
     def _n_outputs(self, prepared: Prepared) -> int:
         return prepared.fitted["n_outputs_"]
@@ -325,14 +378,19 @@ class BertRegressor(RegressorMixin, SequenceBase):
 
         Parameters
         ----------
-        X : list, ndarray, Series or DataFrame
-            Texts, or sentence pairs (as in ``fit``).
+        X : list, ndarray, Series, DataFrame or Dask collection
+            Texts, or sentence pairs (as in ``fit``). A Dask collection gives
+            a lazy Dask array, computed partition by partition.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             On the scale of ``y`` (1-D when ``y`` was 1-D).
         """
+        check_is_fitted(self, "net_")
+        if is_dask_collection(X):
+            width = None if self._y_ndim_ == 1 else self.n_outputs_
+            return self._lazy("predict", X, width=width, dtype=np.float64)
         out = self._raw_outputs(X).astype(np.float64)
         pred = out * self.target_scale_ + self.target_mean_
         return pred[:, 0] if self._y_ndim_ == 1 else pred

@@ -51,6 +51,15 @@ class FusedRows:
     def __len__(self) -> int:
         return len(self.texts[0])
 
+    def take(self, indices: Any) -> FusedRows:
+        """The rows at ``indices`` (texts and preprocessed values only)."""
+        return FusedRows(
+            texts=[[column[i] for i in indices] for column in self.texts],
+            tabular=None,
+            index=None,
+            values=None if self.values is None else self.values[indices],
+        )
+
     def all_texts(self) -> list[str]:
         """Every text of every text column (for domain adaptation)."""
         return [text for column in self.texts for text in column]

@@ -44,6 +44,9 @@ def encode_labels(y: Any, n_rows: int, class_weight: Any, sample_weight: Any) ->
         raise ValueError("y is required: one label per row of X.")
     if sp.issparse(y):
         y = y.toarray()
+    values = _as_array(y, "y must be 1-D labels or a 2-D 0/1 indicator matrix")
+    if values.dtype.kind in "fO":  # missing labels, named by row
+        check_target_values(values)
     y_type = type_of_target(y, input_name="y")
     weights = check_sample_weight_length(sample_weight, n_rows)
     if y_type == "multilabel-indicator":
@@ -98,7 +101,9 @@ def standardize(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """Check numeric ``y``; return standardised targets, mean, scale, ndim."""
     if y is None:
         raise ValueError("y is required: one target (or row of targets) per row of X.")
-    y = np.asarray(y)
+    y = _as_array(
+        y, "y must be a numeric array of shape (n_samples,) or (n_samples, n_outputs)"
+    )
     if y.dtype.kind not in "biuf":
         try:
             y = y.astype(np.float64)
@@ -119,6 +124,16 @@ def standardize(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     scale = Y.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     return ((Y - mean) / scale).astype(np.float32), mean, scale, y.ndim
+
+
+def _as_array(y: Any, expected: str) -> np.ndarray:
+    """``np.asarray(y)``, with a clear error for ragged rows."""
+    try:
+        return np.asarray(y)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{expected}; got rows of different lengths (a ragged sequence)."
+        ) from None
 
 
 def _check_rows(n_targets: int, n_rows: int) -> None:

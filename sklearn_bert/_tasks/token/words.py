@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from ..._text.inputs import is_missing, row_name, short_repr
+from ..._text.inputs import check_encodable, is_missing, row_name, short_repr
+from ..._text.tokenize import encode
 
 
 @dataclass
@@ -107,6 +108,10 @@ def _check_items(items: list[Any], position: int, index: Any, kind: str) -> None
     """Every item is a string (tokens) or a string / integer (tags)."""
     for j, item in enumerate(items):
         if isinstance(item, str):
+            if kind == "token":
+                check_encodable(
+                    item, lambda j=j: f"token {j} of {row_name(position, index)}"
+                )
             continue
         if (
             kind == "tag"
@@ -245,7 +250,7 @@ def prepare_word_tokenizer(tokenizer: Any) -> bool:
 
 def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     """The special token ids before and after a single sentence."""
-    enc = tokenizer([["a"]], is_split_into_words=True, add_special_tokens=True)
+    enc = encode(tokenizer, [["a"]], is_split_into_words=True, add_special_tokens=True)
     ids = enc["input_ids"][0]
     words = enc.word_ids(0)
     inside = [k for k, w in enumerate(words) if w is not None]
@@ -275,7 +280,8 @@ def word_pieces(tokenizer: Any, sentences: list[list[str]]) -> list[list[list[in
     todo = [i for i, s in enumerate(sentences) if s]
     if not todo:
         return out
-    enc = tokenizer(
+    enc = encode(
+        tokenizer,
         [sentences[i] for i in todo],
         is_split_into_words=True,
         add_special_tokens=False,

@@ -1,0 +1,138 @@
+"""The "auto" training budget: epochs, encoder and head learning rates that
+adapt to the data (user guide, "Defaults that adapt")."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sklearn_bert import BertClassifier, BertRegressor, BertTokenClassifier
+from sklearn_bert._engine.finetune import (
+    AUTO_EPOCHS,
+    AUTO_HEAD_LR_FACTOR,
+    AUTO_LR,
+    AUTO_STEPS,
+)
+
+POS = ["good film great", "great story love", "happy good friendly", "love great"]
+NEG = ["bad film terrible", "terrible story hate", "sad bad slow", "hate terrible"]
+
+
+def _data(n):
+    X = (POS + NEG) * (n // 8)
+    y = np.array((["pos"] * 4 + ["neg"] * 4) * (n // 8))
+    return X, y
+
+
+def _optimizer_lrs(est):
+    # The schedule ends at zero; each group keeps its peak as ``initial_lr``.
+    groups = est.net_.optimizer_.param_groups
+    return sorted({g.get("initial_lr", g["lr"]) for g in groups})
+
+
+@pytest.mark.parametrize("n", [16, 64])
+def test_auto_epochs_aim_at_a_number_of_steps(tiny_bert, n, monkeypatch):
+    from sklearn_bert._engine import finetune
+
+    # A small target keeps the test fast; the rule is the same.
+    monkeypatch.setattr(BertClassifier, "_auto_steps", 12)
+    monkeypatch.setattr(BertClassifier, "_auto_epochs", (1, 5))
+    X, y = _data(n)
+    clf = BertClassifier(tiny_bert, max_length=16, batch_size=8, random_state=0)
+    clf.fit(X, y)
+    steps = math.ceil(n / 8)
+    assert clf.max_epochs_ == int(np.clip(math.ceil(12 / steps), 1, 5))
+    assert len(clf.net_.history) == clf.max_epochs_
+    assert finetune.AUTO_STEPS == AUTO_STEPS  # the constant itself is untouched
+
+
+def test_auto_epochs_are_clipped_to_their_range(tiny_bert):
+    X, y = _data(16)
+    clf = BertClassifier(tiny_bert, max_length=16, batch_size=8, random_state=0)
+    budget = clf._budget(16, _prepared(new_head=True))
+    assert budget.max_epochs == AUTO_EPOCHS[1]  # 2 steps an epoch: many epochs
+    budget = clf._budget(10**6, _prepared(new_head=True))
+    assert budget.max_epochs == AUTO_EPOCHS[0]  # a large set: the floor
+    n = 8 * AUTO_STEPS // 5  # 50 steps an epoch -> 5 epochs
+    assert clf._budget(n, _prepared(new_head=True)).max_epochs == 5
+
+
+def test_accumulation_counts_optimizer_steps(tiny_bert):
+    clf = BertClassifier(tiny_bert, batch_size=8, gradient_accumulation_steps=4)
+    plain = BertClassifier(tiny_bert, batch_size=8)
+    n = 8 * AUTO_STEPS // 5
+    assert (
+        clf._budget(n, _prepared(True)).max_epochs
+        > plain._budget(n, _prepared(True)).max_epochs
+    )
+
+
+def _prepared(new_head):
+    from sklearn_bert._engine.finetune import Prepared
+
+    return Prepared(X=None, rows=None, new_head=new_head)
+
+
+def test_a_new_head_learns_faster_than_the_encoder(tiny_bert):
+    X, y = _data(16)
+    clf = BertClassifier(
+        tiny_bert, max_length=16, batch_size=8, max_epochs=1, random_state=0
+    ).fit(X, y)
+    assert clf.lr_ == AUTO_LR
+    assert clf.head_lr_ == pytest.approx(AUTO_HEAD_LR_FACTOR * AUTO_LR)
+    assert _optimizer_lrs(clf) == pytest.approx([clf.lr_, clf.head_lr_])
+
+
+def test_a_trained_head_is_not_restarted_at_a_high_rate(tiny_bert, tmp_path):
+    """A folder saved by a fitted classifier holds its head: refitting from
+    it treats the head like the encoder (one learning rate)."""
+    X, y = _data(16)
+    fitted = BertClassifier(
+        tiny_bert, max_length=16, batch_size=8, max_epochs=1, random_state=0
+    ).fit(X, y)
+    folder = fitted.save_pretrained(tmp_path / "clf")
+    again = BertClassifier(
+        str(folder), max_length=16, batch_size=8, max_epochs=1, random_state=0
+    ).fit(X, y)
+    assert again.head_lr_ == again.lr_ == AUTO_LR
+    assert _optimizer_lrs(again) == pytest.approx([AUTO_LR])
+
+
+def test_explicit_values_win_over_auto(tiny_bert):
+    X, y = _data(16)
+    clf = BertClassifier(
+        tiny_bert,
+        max_length=16,
+        batch_size=8,
+        max_epochs=2,
+        lr=1e-4,
+        head_lr=3e-4,
+        random_state=0,
+    ).fit(X, y)
+    assert (clf.max_epochs_, clf.lr_, clf.head_lr_) == (2, 1e-4, 3e-4)
+    assert len(clf.net_.history) == 2
+    assert _optimizer_lrs(clf) == pytest.approx([1e-4, 3e-4])
+    same = BertClassifier(
+        tiny_bert,
+        max_length=16,
+        batch_size=8,
+        max_epochs=1,
+        lr=1e-4,
+        head_lr=None,
+        random_state=0,
+    ).fit(X, y)
+    assert same.head_lr_ == same.lr_ == 1e-4
+
+
+@pytest.mark.parametrize("make", ["regressor", "token"])
+def test_other_heads_get_the_same_rule(tiny_bert, make):
+    if make == "regressor":
+        est = BertRegressor(tiny_bert, max_length=16, batch_size=8, max_epochs=1)
+        est.fit(POS + NEG, np.arange(8.0))
+    else:
+        est = BertTokenClassifier(tiny_bert, max_length=16, batch_size=8, max_epochs=1)
+        words = [t.split() for t in POS + NEG]
+        est.fit(words, [["B"] + ["O"] * (len(w) - 1) for w in words])
+    assert est.head_lr_ == pytest.approx(AUTO_HEAD_LR_FACTOR * est.lr_)
