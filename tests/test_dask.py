@@ -276,6 +276,33 @@ def test_two_worker_processes_load_the_estimator_once_each(client, tiny_bert):
     assert client.run_on_scheduler(_loads) == 0
 
 
+def test_workers_share_an_on_disk_cache_folder(
+    client, tiny_bert, tmp_path, monkeypatch
+):
+    """Two worker processes write one cache folder at once (SQLite in WAL
+    mode); afterwards every distinct text is in it, once, and any process
+    reads its vectors back without encoding."""
+    import sqlite3
+
+    from sklearn_bert._engine.cache import CACHE_FILE
+
+    folder = tmp_path / "shared-cache"
+    est = BertTransformer(tiny_bert, device="cpu", cache=str(folder)).fit(TEXTS)
+    texts = TEXTS * 4  # every partition repeats texts other workers encode too
+    with client.as_current():
+        out = est.transform(_series(texts, npartitions=8)).compute()
+    with sqlite3.connect(folder / CACHE_FILE) as connection:
+        (rows,) = connection.execute("SELECT COUNT(*) FROM vectors").fetchone()
+    assert rows == len(set(TEXTS))
+    reader = BertTransformer(tiny_bert, device="cpu", cache=str(folder)).fit(TEXTS)
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("a cached text was encoded again")
+
+    monkeypatch.setattr(reader, "_embed", no_encoding)
+    np.testing.assert_allclose(reader.transform(texts), out, atol=ATOL)
+
+
 def _pid_scorer(estimator, X, y):
     """A 'score' telling which process fitted the candidate."""
     import os
