@@ -123,6 +123,8 @@ else:  # pragma: no cover - fallback when the docs extra is not installed
 html_context = {"default_mode": "auto"}
 html_title = f"sklearn_bert {release}"
 html_static_path = ["_static"]
+# Long code literals in table cells wrap (tables then fit the page).
+html_css_files = ["sklearn_bert.css"]
 
 
 # -- intersphinx ----------------------------------------------------------------

@@ -15,7 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._params import COMMON, constraints
 from .._text.inputs import TextInput, check_text_input
+from .._version import __version__
 from .device import resolve_device, resolve_precision
+
+#: Where the documentation is published, one folder per version (the
+#: ``Documentation`` URL of pyproject.toml is the stable one).
+DOCS_URL = "https://sklearn-bert.readthedocs.io/en"
 
 # Moving a fitted model to another device is the one change inference may
 # make to an estimator; it happens under this lock.
@@ -25,6 +30,12 @@ _placement_lock = threading.Lock()
 def is_fitted_attribute(name: str) -> bool:
     """scikit-learn's rule: fitted attributes end in ``_`` (not dunder)."""
     return name.endswith("_") and not name.startswith("__")
+
+
+def docs_version(version: str = __version__) -> str:
+    """The documentation folder of a release: ``"latest"`` (built from the
+    main branch) for a development version, else ``"stable"``."""
+    return "latest" if ".dev" in version or "+" in version else "stable"
 
 
 class BertBase(BaseEstimator):
@@ -43,6 +54,17 @@ class BertBase(BaseEstimator):
     """
 
     _parameter_constraints: dict = constraints(*COMMON)
+
+    # The estimator's HTML representation (in notebooks) links to its API
+    # page, and each parameter to its entry there (scikit-learn reads these
+    # three attributes; a subclass defined outside the package gets no link).
+    _doc_link_module = "sklearn_bert"
+    _doc_link_template = (
+        DOCS_URL + "/{version}/generated/sklearn_bert.{estimator_name}.html"
+    )
+
+    def _doc_link_url_param_generator(self) -> dict[str, str]:
+        return {"version": docs_version(), "estimator_name": type(self).__name__}
 
     #: The Hugging Face auto class family used to reload ``model_``.
     _hf_task = "base"
