@@ -262,7 +262,8 @@ def test_join_encodes_texts_as_one_sequence(tiny_bert):
     clf = fused(tiny_bert, text_columns=["review", "title"]).fit(X_DF, Y)
     assert clf.net_.module_.n_texts == 1
     rows = clf._predict_rows(X_DF)
-    features, _ = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    tok = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    features = tok.features
     sep = clf.tokenizer_.sep_token_id
     assert features[0]["input_ids"].count(sep) == 2  # [CLS] a [SEP] b [SEP]
     assert "input_ids.1" not in features[0]
@@ -293,7 +294,8 @@ def test_three_text_columns_join_with_separators(tiny_bert):
     X = X_DF.assign(note=["note"] * len(Y))
     clf = fused(tiny_bert, text_columns=["review", "title", "note"]).fit(X, Y)
     rows = clf._predict_rows(X)
-    features, _ = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    tok = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    features = tok.features
     assert features[0]["input_ids"].count(clf.tokenizer_.sep_token_id) == 3
 
 

@@ -43,6 +43,29 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         Maximum tokens per sequence fed to the encoder (a text, a sentence
         pair, a chunk or a window), special tokens included. None uses the
         model's limit (at most 512).
+    long_text : {"truncate", "chunk"}, default="truncate"
+        What to do with texts longer than ``max_length``: cut them (a
+        ``UserWarning`` says how many were cut), or split them into windows of
+        ``max_length`` tokens overlapping by ``stride`` tokens. In ``fit``
+        every window is a training sequence carrying its text's label, and
+        the text's weight is shared equally by its windows; predictions
+        combine the windows' outputs as ``chunk_aggregation`` says. For
+        sentence pairs only the second text is split. Not available with
+        ``text_columns``.
+    stride : int, default=32
+        Tokens shared by consecutive windows (chunks) of an input longer than
+        ``max_length``.
+    chunk_aggregation : str, default="mean_logits"
+        How the windows of a text split by ``long_text="chunk"`` make its
+        prediction: ``"mean_logits"`` averages the head's outputs over the
+        windows (the logits, before the softmax or sigmoid; the regressor's
+        values), ``"max_logits"`` takes their element-wise maximum (a class or
+        label that one window speaks for strongly wins; the largest value),
+        ``"mean_pooled"`` applies the head to the windows' pooled vectors
+        averaged with their token counts as weights (a short last window counts
+        less). Read at prediction, so it can be changed after ``fit``: training
+        is the same for every value (each window learns its text's target),
+        except that early stopping scores its validation texts with it.
     batch_size : int, default=16
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
@@ -280,6 +303,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         *,
         pooling="mean",
         max_length=256,
+        long_text="truncate",
+        stride=32,
+        chunk_aggregation="mean_logits",
         batch_size=16,
         max_epochs="auto",
         lr="auto",
@@ -313,6 +339,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         self.model = model
         self.pooling = pooling
         self.max_length = max_length
+        self.long_text = long_text
+        self.stride = stride
+        self.chunk_aggregation = chunk_aggregation
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
@@ -393,9 +422,8 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
         return BCEPerRow() if prepared.fitted["_multilabel_"] else CrossEntropyPerRow()
 
-    def _valid_score(self, outputs, dataset) -> float:
-        logits = np.stack(outputs)
-        targets = np.asarray(dataset.targets)
+    def _score_outputs(self, logits, targets) -> float:
+        """Accuracy (of whole label sets for multi-label ``y``)."""
         if logits.shape[1] > 1 and targets.ndim == 2:  # multi-label
             return float(np.mean(np.all((logits > 0) == (targets > 0.5), axis=1)))
         return float(np.mean(logits.argmax(axis=1) == targets))
