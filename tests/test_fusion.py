@@ -241,6 +241,7 @@ def test_head_lr_gives_new_weights_their_own_learning_rate(tiny_bert):
         assert ids <= heads or ids <= encoder
         expected = clf.head_lr_ if ids <= heads else clf.lr_
         assert group["initial_lr"] == pytest.approx(expected)
+
     def group_of(param):
         groups = clf.net_.optimizer_.param_groups
         return next(g for g in groups if any(p is param for p in g["params"]))
