@@ -265,6 +265,13 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     (``sklearn_bert_tabular.skops``). See the user guide, "Text plus tabular
     columns".
 
+    With ``long_text="chunk"``, training is per window: each window of a
+    long text learns the text's label on its own (the loss is not computed on
+    the aggregate), with the text's weight divided by its number of windows;
+    ``max_epochs="auto"`` counts windows. The windows are aggregated at
+    prediction and in the early-stopping score only. See the user guide,
+    "Long documents".
+
     Examples
     --------
     >>> from sklearn_bert import BertClassifier
@@ -287,6 +294,14 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     ['price', 'shop']
     >>> fused.predict(df[["shop", "price", "review"]]).shape
     (4,)
+
+    Long texts split into overlapping windows, their logits averaged:
+
+    >>> long_X = [" ".join([text] * 20) for text in X]
+    >>> chunked = BertClassifier(max_length=32, long_text="chunk", stride=8,
+    ...                          max_epochs=1, random_state=0).fit(long_X, y)
+    >>> chunked.predict_proba(long_X).sum(axis=1).round(6)
+    array([1., 1., 1., 1.])
     """
 
     _parameter_constraints: dict = {

@@ -239,6 +239,11 @@ class BertRegressor(RegressorMixin, SequenceBase):
     fused as in :class:`BertClassifier` (see the user guide, "Text plus
     tabular columns").
 
+    With ``long_text="chunk"``, each window of a long text is trained on the
+    text's target, with the text's weight divided by its number of windows,
+    and predictions aggregate the windows' values (see :class:`BertClassifier`
+    and the user guide, "Long documents").
+
     Examples
     --------
     >>> from sklearn_bert import BertRegressor
@@ -254,6 +259,14 @@ class BertRegressor(RegressorMixin, SequenceBase):
     >>> fused = BertRegressor(text_columns="title", max_epochs=1,
     ...                       random_state=0).fit(df, [5, 1, 4, 2])
     >>> fused.predict(df).shape
+    (4,)
+
+    Long texts split into overlapping windows, their predictions averaged:
+
+    >>> long_X = [" ".join([text] * 20) for text in X]
+    >>> chunked = BertRegressor(max_length=32, long_text="chunk",
+    ...                         max_epochs=1, random_state=0)
+    >>> chunked.fit(long_X, [5, 1, 4, 2]).predict(long_X).shape
     (4,)
     """
 
