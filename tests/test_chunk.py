@@ -69,6 +69,16 @@ def windows(est, texts, pairs=None):
     )
 
 
+def windows_of(tokenizer, texts):
+    return tokenize(
+        tokenizer,
+        TextInput(list(texts)),
+        max_length=MAX_LENGTH,
+        long_text="chunk",
+        stride=STRIDE,
+    )
+
+
 def per_window(est, tok, method="forward"):
     """The module's outputs (or pooled vectors) of each window, one at a time
     (no padding, no batching: independent of the inference loop)."""
@@ -301,6 +311,28 @@ def test_truncation_warning_suggests_chunking(tiny_bert):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         est.set_params(long_text="chunk").predict(X)  # nothing is cut
+
+
+def test_fine_tuning_transformer_trains_on_the_windows_it_embeds(tiny_bert):
+    from sklearn_bert import BertTransformer
+
+    est = BertTransformer(
+        tiny_bert,
+        max_length=MAX_LENGTH,
+        long_text="chunk",
+        stride=STRIDE,
+        batch_size=4,
+        fine_tune=True,
+        max_epochs=1,
+        random_state=0,
+        device="cpu",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is truncated
+        embeddings = est.fit_transform(X, Y)
+    assert embeddings.shape == (len(X), est.n_features_out_)
+    n_windows = len(windows_of(est.tokenizer_, X).features)
+    assert est.history_[0]["train_batch_count"] == -(-n_windows // 4)
 
 
 # -- the contract: search, clone, pickle, validation -------------------------------
