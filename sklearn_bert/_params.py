@@ -28,6 +28,13 @@ FUSIONS = ("concat", "gated", "attention")
 #: Values of ``combine_texts``.
 COMBINE_TEXTS = ("join", "separate")
 
+#: Values of ``chunk_aggregation`` (see ``_tasks.sequence.chunks``).
+CHUNK_AGGREGATIONS = ("mean_logits", "max_logits", "mean_pooled")
+
+#: The parameters of the estimators that predict from the windows of long
+#: texts (``long_text="chunk"``).
+CHUNKING = ("long_text", "stride", "chunk_aggregation")
+
 #: The parameters of the estimators that fuse text and tabular columns.
 FUSION = ("text_columns", "tabular_preprocessor", "fusion", "combine_texts")
 
@@ -45,6 +52,7 @@ CONSTRAINTS: dict[str, list] = {
     "pooling": [StrOptions(set(POOLINGS))],
     "long_text": [StrOptions(set(LONG_TEXT_OPTIONS))],
     "stride": [Interval(Integral, 0, None, closed="left")],
+    "chunk_aggregation": [StrOptions(set(CHUNK_AGGREGATIONS))],
     "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
     "head_lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
@@ -108,6 +116,7 @@ DEFAULTS: dict[str, Any] = {
     "precision": "auto",
     "verbose": 0,
     "pooling": "mean",
+    "chunk_aggregation": "mean_logits",
     "max_epochs": "auto",
     "lr": "auto",
     "head_lr": "auto",
@@ -174,6 +183,17 @@ attention-masked mean), ``"cls"`` (the first token's vector, ``[CLS]`` or
     "stride": """
 Tokens shared by consecutive windows (chunks) of an input longer than
 ``max_length``.""",
+    "chunk_aggregation": """
+How the windows of a text split by ``long_text="chunk"`` make its
+prediction: ``"mean_logits"`` averages the head's outputs over the windows
+(the logits, before the softmax or sigmoid; the regressor's values),
+``"max_logits"`` takes their element-wise maximum (a class or label that one
+window speaks for strongly wins; the largest value), ``"mean_pooled"``
+applies the head to the windows' pooled vectors averaged with their token
+counts as weights (a short last window counts less). Read at prediction,
+so it can be changed after ``fit``: training is the same for every value
+(each window learns its text's target), except that early stopping scores
+its validation texts with it.""",
     "max_epochs": """
 Passes over the training data. ``"auto"`` aims at a fixed number of optimizer
 steps, within a range of epochs, so that small data sets get more passes;
@@ -288,6 +308,7 @@ TYPES: dict[str, str] = {
     "verbose": "int",
     "pooling": '{"mean", "cls", "max"}',
     "stride": "int",
+    "chunk_aggregation": "str",
     "max_epochs": 'int or "auto"',
     "lr": 'float or "auto"',
     "head_lr": 'float, "auto" or None',

@@ -327,7 +327,7 @@ def test_pairs_are_encoded_as_cls_a_sep_b_sep(tiny_bert):
         clf.net_.module_.hf_model,
         clf._check_text(pairs, reset=False),
         clf.max_length_,
-    )[0][0]
+    ).features[0]
     tok = clf.tokenizer_
     text = tok.convert_ids_to_tokens(features["input_ids"])
     assert text == ["[CLS]", "good", "film", "[SEP]", "bad", "story", "[SEP]"]

@@ -216,6 +216,25 @@ ESTIMATORS: list[EstimatorCase] = [
         heavy_families=("distilbert",),
     ),
     EstimatorCase(
+        name="BertClassifier",
+        variant="chunk",
+        # 6 tokens: the longer texts make two windows or more in every family
+        factory=lambda folder: BertClassifier(
+            folder,
+            max_length=6,
+            long_text="chunk",
+            stride=1,
+            max_epochs=1,
+            batch_size=4,
+            device="cpu",
+            random_state=0,
+        ),
+        make_data=make_text_classification,
+        kind="classifier",
+        search_grid={"chunk_aggregation": ["mean_logits", "max_logits"]},
+        heavy_families=("roberta",),
+    ),
+    EstimatorCase(
         name="BertRegressor",
         factory=small(BertRegressor),
         make_data=make_text_regression,

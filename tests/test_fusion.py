@@ -241,6 +241,7 @@ def test_head_lr_gives_new_weights_their_own_learning_rate(tiny_bert):
         assert ids <= heads or ids <= encoder
         expected = clf.head_lr_ if ids <= heads else clf.lr_
         assert group["initial_lr"] == pytest.approx(expected)
+
     def group_of(param):
         groups = clf.net_.optimizer_.param_groups
         return next(g for g in groups if any(p is param for p in g["params"]))
@@ -262,7 +263,8 @@ def test_join_encodes_texts_as_one_sequence(tiny_bert):
     clf = fused(tiny_bert, text_columns=["review", "title"]).fit(X_DF, Y)
     assert clf.net_.module_.n_texts == 1
     rows = clf._predict_rows(X_DF)
-    features, _ = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    tok = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    features = tok.features
     sep = clf.tokenizer_.sep_token_id
     assert features[0]["input_ids"].count(sep) == 2  # [CLS] a [SEP] b [SEP]
     assert "input_ids.1" not in features[0]
@@ -293,7 +295,8 @@ def test_three_text_columns_join_with_separators(tiny_bert):
     X = X_DF.assign(note=["note"] * len(Y))
     clf = fused(tiny_bert, text_columns=["review", "title", "note"]).fit(X, Y)
     rows = clf._predict_rows(X)
-    features, _ = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    tok = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    features = tok.features
     assert features[0]["input_ids"].count(clf.tokenizer_.sep_token_id) == 3
 
 

@@ -259,19 +259,23 @@ def split_train_valid(
 
     Stratified on ``stratify`` when given and possible. With ``groups`` (one
     group id per row, for example the text of each chunk), whole groups go to
-    one side: ``validation_fraction`` is then a fraction of the groups, and
-    ``stratify`` is ignored.
+    one side: ``validation_fraction`` is then a fraction of the groups, each
+    group stratified on the ``stratify`` value of its first row (the rows of
+    a group share it). Groups ``0, 1, 2, ...`` of one row each split as
+    ``groups=None`` does.
     """
     indices = np.arange(n_samples)
     if not early_stopping:
         return indices, None
     if groups is not None:
-        _, inverse = np.unique(np.asarray(groups), return_inverse=True)
+        _, first, inverse = np.unique(
+            np.asarray(groups), return_index=True, return_inverse=True
+        )
         _, valid_groups = split_train_valid(
-            int(inverse.max()) + 1,
+            len(first),
             early_stopping=True,
             validation_fraction=validation_fraction,
-            stratify=None,
+            stratify=None if stratify is None else np.asarray(stratify)[first],
             random_state=random_state,
         )
         in_valid = np.isin(inverse, valid_groups)

@@ -94,9 +94,10 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         When True, ``fit(X, y)`` first fine-tunes the encoder on ``y`` with a
         :class:`BertClassifier` (class labels) or :class:`BertRegressor`
         (numeric targets), as ``sklearn.utils.multiclass.type_of_target``
-        tells, with the same ``pooling`` and ``max_length`` that
-        ``transform`` uses; ``transform`` then returns the adapted
-        embeddings. ``"contrastive"`` fine-tunes the pooled vectors
+        tells, with the same ``pooling``, ``max_length``, ``long_text`` and
+        ``stride`` that ``transform`` uses (with ``long_text="chunk"`` it
+        trains on the windows of long texts); ``transform`` then returns the
+        adapted embeddings. ``"contrastive"`` fine-tunes the pooled vectors
         themselves on pairs of rows built from ``y`` (same class: similar,
         different classes: dissimilar; label sets: their Jaccard similarity;
         numbers: one minus their scaled distance), the SetFit recipe, so that
@@ -417,6 +418,8 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
                 callbacks=None,
             )
             return trainer.fit(X, y, sample_weight=sample_weight)
+        # the classifier and the regressor see long texts as transform does
+        settings.update(long_text=self.long_text, stride=self.stride)
         target_type = type_of_target(y, input_name="y")
         regression = target_type in ("continuous", "continuous-multioutput")
         if regression:

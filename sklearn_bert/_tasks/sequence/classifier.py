@@ -43,6 +43,29 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         Maximum tokens per sequence fed to the encoder (a text, a sentence
         pair, a chunk or a window), special tokens included. None uses the
         model's limit (at most 512).
+    long_text : {"truncate", "chunk"}, default="truncate"
+        What to do with texts longer than ``max_length``: cut them (a
+        ``UserWarning`` says how many were cut), or split them into windows of
+        ``max_length`` tokens overlapping by ``stride`` tokens. In ``fit``
+        every window is a training sequence carrying its text's label, and
+        the text's weight is shared equally by its windows; predictions
+        combine the windows' outputs as ``chunk_aggregation`` says. For
+        sentence pairs only the second text is split. Not available with
+        ``text_columns``.
+    stride : int, default=32
+        Tokens shared by consecutive windows (chunks) of an input longer than
+        ``max_length``.
+    chunk_aggregation : str, default="mean_logits"
+        How the windows of a text split by ``long_text="chunk"`` make its
+        prediction: ``"mean_logits"`` averages the head's outputs over the
+        windows (the logits, before the softmax or sigmoid; the regressor's
+        values), ``"max_logits"`` takes their element-wise maximum (a class or
+        label that one window speaks for strongly wins; the largest value),
+        ``"mean_pooled"`` applies the head to the windows' pooled vectors
+        averaged with their token counts as weights (a short last window counts
+        less). Read at prediction, so it can be changed after ``fit``: training
+        is the same for every value (each window learns its text's target),
+        except that early stopping scores its validation texts with it.
     batch_size : int, default=16
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
@@ -242,6 +265,13 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     (``sklearn_bert_tabular.skops``). See the user guide, "Text plus tabular
     columns".
 
+    With ``long_text="chunk"``, training is per window: each window of a
+    long text learns the text's label on its own (the loss is not computed on
+    the aggregate), with the text's weight divided by its number of windows;
+    ``max_epochs="auto"`` counts windows. The windows are aggregated at
+    prediction and in the early-stopping score only. See the user guide,
+    "Long documents".
+
     Examples
     --------
     >>> from sklearn_bert import BertClassifier
@@ -264,6 +294,14 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     ['price', 'shop']
     >>> fused.predict(df[["shop", "price", "review"]]).shape
     (4,)
+
+    Long texts split into overlapping windows, their logits averaged:
+
+    >>> long_X = [" ".join([text] * 20) for text in X]
+    >>> chunked = BertClassifier(max_length=32, long_text="chunk", stride=8,
+    ...                          max_epochs=1, random_state=0).fit(long_X, y)
+    >>> chunked.predict_proba(long_X).sum(axis=1).round(6)
+    array([1., 1., 1., 1.])
     """
 
     _parameter_constraints: dict = {
@@ -280,6 +318,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         *,
         pooling="mean",
         max_length=256,
+        long_text="truncate",
+        stride=32,
+        chunk_aggregation="mean_logits",
         batch_size=16,
         max_epochs="auto",
         lr="auto",
@@ -313,6 +354,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         self.model = model
         self.pooling = pooling
         self.max_length = max_length
+        self.long_text = long_text
+        self.stride = stride
+        self.chunk_aggregation = chunk_aggregation
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
@@ -393,9 +437,8 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
         return BCEPerRow() if prepared.fitted["_multilabel_"] else CrossEntropyPerRow()
 
-    def _valid_score(self, outputs, dataset) -> float:
-        logits = np.stack(outputs)
-        targets = np.asarray(dataset.targets)
+    def _score_outputs(self, logits, targets) -> float:
+        """Accuracy (of whole label sets for multi-label ``y``)."""
         if logits.shape[1] > 1 and targets.ndim == 2:  # multi-label
             return float(np.mean(np.all((logits > 0) == (targets > 0.5), axis=1)))
         return float(np.mean(logits.argmax(axis=1) == targets))

@@ -1,6 +1,7 @@
 """What the classifier and the regressor share: tokenized texts or pairs (or,
-with ``text_columns``, text columns beside tabular ones), an encoder with a
-pooled head (or a fusion module), inference and export."""
+with ``text_columns``, text columns beside tabular ones), long texts truncated
+or split into windows, an encoder with a pooled head (or a fusion module),
+inference and export."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
-from ..._params import FUSION, constraints
+from ..._params import CHUNKING, FUSION, constraints
 from .tabular import FusedRows
 
 
@@ -20,12 +21,13 @@ class SequenceBase(FineTuneBase):
     Without ``text_columns`` the rows are texts or sentence pairs
     (``TextInput``) and the module a ``PooledHeadModule``; with it they are a
     DataFrame's text and tabular columns (:class:`~.tabular.FusedRows`) and
-    the module a ``FusionModule``.
+    the module a ``FusionModule``. With ``long_text="chunk"`` a row is one
+    sequence or more (its windows, see :mod:`.chunks`).
     """
 
     _parameter_constraints: dict = {
         **FineTuneBase._parameter_constraints,
-        **constraints("pooling", "distributed", *FUSION),
+        **constraints("pooling", "distributed", *CHUNKING, *FUSION),
     }
     _hf_task = "base"
 
@@ -40,6 +42,7 @@ class SequenceBase(FineTuneBase):
             text_input = self._check_text(X, reset=True)
             fitted = self._input_attributes(text_input.n_columns, text_input.columns)
             return text_input, fitted
+        self._check_not_chunked()
         from .export import saved_fusion
         from .tabular import (
             check_fused_frame,
@@ -89,6 +92,7 @@ class SequenceBase(FineTuneBase):
         """Check ``predict``'s ``X`` against what ``fit`` saw."""
         if not self._fused:
             return self._check_text(X, reset=False)
+        self._check_not_chunked()
         from .tabular import check_fused_frame, tabular_matrix
 
         rows, _ = check_fused_frame(X, self.text_columns_, list(self.feature_names_in_))
@@ -102,6 +106,17 @@ class SequenceBase(FineTuneBase):
     @property
     def _fused(self) -> bool:
         return "text_columns_" in self.__dict__
+
+    def _check_not_chunked(self) -> None:
+        """Fused rows are not split into windows (see ``long_text``)."""
+        if self.long_text == "chunk":
+            raise ValueError(
+                "long_text='chunk' does not apply with text_columns: a row's "
+                "texts and tabular values make one sequence, which is truncated "
+                "to max_length. Use long_text='truncate' (raise max_length, or "
+                "use combine_texts='separate' to give each text column "
+                "max_length tokens of its own)."
+            )
 
     @staticmethod
     def _adaptation_input(X: Any, rows: Any) -> Any:
@@ -117,11 +132,22 @@ class SequenceBase(FineTuneBase):
         max_length: int,
         separate: bool = False,
     ):
-        """One feature dict per row (its tokens, of its texts joined or of
-        each text when ``separate``, and its tabular values), and how many
-        sequences were truncated."""
+        """The rows' sequences (``Tokenized``): one feature dict per row (its
+        tokens, of its texts joined or of each text when ``separate``, and its
+        tabular values), or with ``long_text="chunk"`` one per window of texts
+        and pairs; and how many sequences were truncated."""
         from ..._text.inputs import TextInput
-        from ..._text.tokenize import model_input_names, tokenize
+        from ..._text.tokenize import Tokenized, model_input_names, tokenize
+
+        if not isinstance(rows, FusedRows):
+            return tokenize(
+                tokenizer,
+                rows,
+                max_length=max_length,
+                long_text=self.long_text,
+                stride=self.stride,
+                input_names=model_input_names(model),
+            )
 
         def run(text_input):
             tok = tokenize(
@@ -132,9 +158,7 @@ class SequenceBase(FineTuneBase):
             )
             return tok.features, tok.n_truncated
 
-        if not isinstance(rows, FusedRows):
-            features, n_truncated = run(rows)
-        elif not separate:
+        if not separate:
             first, *rest = rows.texts
             sep = f" {tokenizer.sep_token or ''} "
             pairs = [sep.join(texts) for texts in zip(*rest, strict=True)] or None
@@ -149,10 +173,11 @@ class SequenceBase(FineTuneBase):
                 n_truncated += truncated
                 for row, feats in zip(features, column, strict=True):
                     row.update({text_key(k, j): v for k, v in feats.items()})
-        if isinstance(rows, FusedRows) and rows.values is not None:
+        if rows.values is not None:
             for row, values in zip(features, rows.values, strict=True):
                 row["tabular"] = values
-        return features, n_truncated
+        n = len(features)
+        return Tokenized(features, np.arange(n, dtype=np.int64), n, n_truncated)
 
     def _training_data(
         self, prepared: Prepared, tokenizer: Any, model: Any, max_length: int
@@ -161,15 +186,31 @@ class SequenceBase(FineTuneBase):
         from ..._text.tokenize import warn_truncated
 
         rows = prepared.rows
-        separate = isinstance(rows, FusedRows) and self._separate(len(rows.texts))
-        features, n_truncated = self._tokenize(
-            tokenizer, model, rows, max_length, separate
-        )
-        warn_truncated(n_truncated, max_length, can_chunk=False)
+        fused = isinstance(rows, FusedRows)
+        separate = fused and self._separate(len(rows.texts))
+        tok = self._tokenize(tokenizer, model, rows, max_length, separate)
+        warn_truncated(tok.n_truncated, max_length, can_chunk=not fused)
+        if fused or self.long_text != "chunk":
+            return TrainingData(
+                FeatureDataset(tok.features, prepared.targets, prepared.weights),
+                stratify=prepared.stratify,
+                scorer=self._valid_score,
+                score_name=self._score_name,
+            )
+        # Windows: each learns its row's target; a row's weight is shared by
+        # its windows, which stay on one side of the early-stopping split and
+        # are scored together.
+        from .chunks import window_weights
+
+        owners = tok.owners
+        targets = [prepared.targets[i] for i in owners]
+        weights = window_weights(prepared.weights, owners, len(rows))
+        stratify = prepared.stratify
         return TrainingData(
-            FeatureDataset(features, prepared.targets, prepared.weights),
-            stratify=prepared.stratify,
-            scorer=self._valid_score,
+            FeatureDataset(tok.features, targets, weights),
+            stratify=None if stratify is None else np.asarray(stratify)[owners],
+            groups=owners,
+            scorer=WindowScorer(self, owners, tok.lengths()),
             score_name=self._score_name,
         )
 
@@ -230,27 +271,32 @@ class SequenceBase(FineTuneBase):
         """
         from ..._engine.inference import gather, streamed
         from ..._text.tokenize import unique_rows, warn_truncated
+        from .chunks import aggregate_windows
 
         check_is_fitted(self, "net_")
         rows = self._predict_rows(X)
         module = self.net_.module_
-        if isinstance(rows, FusedRows):  # rows with tabular values rarely repeat
+        fused = isinstance(rows, FusedRows)
+        if fused:  # rows with tabular values rarely repeat
             uniq, inverse = rows, None
         else:
             uniq, inverse = unique_rows(rows)
         out = np.empty((len(uniq), module.n_outputs), dtype=np.float32)
         n_truncated = 0
         for part in streamed(len(uniq)):
-            features, truncated = self._tokenize(
+            tok = self._tokenize(
                 self.tokenizer_,
                 module.hf_model,
                 uniq.take(part),
                 self.max_length_,
                 getattr(module, "n_texts", 1) > 1,
             )
-            n_truncated += truncated
-            out[part.start : part.stop] = gather(self._run(features), len(features))
-        warn_truncated(n_truncated, self.max_length_, can_chunk=False)
+            n_truncated += tok.n_truncated
+            outputs = gather(self._run(tok.features), len(tok.features))
+            out[part.start : part.stop] = aggregate_windows(
+                outputs, tok.owners, tok.lengths(), len(part), self.chunk_aggregation
+            )
+        warn_truncated(n_truncated, self.max_length_, can_chunk=not fused)
         return out if inverse is None or len(uniq) == len(inverse) else out[inverse]
 
     def _save(self, path: Any, config_updates: dict[str, Any], **fold) -> Any:
@@ -282,8 +328,38 @@ class SequenceBase(FineTuneBase):
     def _criterion(self, prepared: Prepared):
         raise NotImplementedError  # pragma: no cover
 
-    def _valid_score(self, outputs: list[np.ndarray], dataset: Any) -> float:
+    def _score_outputs(self, outputs: np.ndarray, targets: np.ndarray) -> float:
+        """The validation score of the head's outputs, one row per text."""
         raise NotImplementedError  # pragma: no cover
+
+    def _valid_score(self, outputs: list[np.ndarray], dataset: Any) -> float:
+        """The scorer of the early-stopping split (one sequence per row)."""
+        return self._score_outputs(np.stack(outputs), np.asarray(dataset.targets))
+
+
+class WindowScorer:
+    """The early-stopping score of windows: each validation row's windows
+    aggregated as ``chunk_aggregation`` says, then scored as rows."""
+
+    def __init__(self, estimator: SequenceBase, owners: np.ndarray, lengths):
+        self.estimator = estimator
+        self.owners = owners
+        self.lengths = lengths
+
+    def __call__(self, outputs: list[np.ndarray], dataset: Any) -> float:
+        from .chunks import aggregate_windows
+
+        owners = self.owners[dataset.ids]
+        rows, first, local = np.unique(owners, return_index=True, return_inverse=True)
+        aggregated = aggregate_windows(
+            np.stack(outputs),
+            local,
+            self.lengths[dataset.ids],
+            len(rows),
+            self.estimator.chunk_aggregation,
+        )
+        targets = np.asarray(dataset.targets)[first]
+        return self.estimator._score_outputs(aggregated, targets)
 
 
 def fusion_info(fitted: dict[str, Any]) -> dict[str, Any]:

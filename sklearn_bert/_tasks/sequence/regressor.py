@@ -38,6 +38,29 @@ class BertRegressor(RegressorMixin, SequenceBase):
         Maximum tokens per sequence fed to the encoder (a text, a sentence
         pair, a chunk or a window), special tokens included. None uses the
         model's limit (at most 512).
+    long_text : {"truncate", "chunk"}, default="truncate"
+        What to do with texts longer than ``max_length``: cut them (a
+        ``UserWarning`` says how many were cut), or split them into windows of
+        ``max_length`` tokens overlapping by ``stride`` tokens. In ``fit``
+        every window is a training sequence carrying its text's target, and
+        the text's weight is shared equally by its windows; predictions
+        combine the windows' outputs as ``chunk_aggregation`` says. For
+        sentence pairs only the second text is split. Not available with
+        ``text_columns``.
+    stride : int, default=32
+        Tokens shared by consecutive windows (chunks) of an input longer than
+        ``max_length``.
+    chunk_aggregation : str, default="mean_logits"
+        How the windows of a text split by ``long_text="chunk"`` make its
+        prediction: ``"mean_logits"`` averages the head's outputs over the
+        windows (the logits, before the softmax or sigmoid; the regressor's
+        values), ``"max_logits"`` takes their element-wise maximum (a class or
+        label that one window speaks for strongly wins; the largest value),
+        ``"mean_pooled"`` applies the head to the windows' pooled vectors
+        averaged with their token counts as weights (a short last window counts
+        less). Read at prediction, so it can be changed after ``fit``: training
+        is the same for every value (each window learns its text's target),
+        except that early stopping scores its validation texts with it.
     batch_size : int, default=16
         Sequences per training step and per forward pass at inference. Batches
         are formed from sequences of similar length, so padding stays small.
@@ -216,6 +239,11 @@ class BertRegressor(RegressorMixin, SequenceBase):
     fused as in :class:`BertClassifier` (see the user guide, "Text plus
     tabular columns").
 
+    With ``long_text="chunk"``, each window of a long text is trained on the
+    text's target, with the text's weight divided by its number of windows,
+    and predictions aggregate the windows' values (see :class:`BertClassifier`
+    and the user guide, "Long documents").
+
     Examples
     --------
     >>> from sklearn_bert import BertRegressor
@@ -232,6 +260,14 @@ class BertRegressor(RegressorMixin, SequenceBase):
     ...                       random_state=0).fit(df, [5, 1, 4, 2])
     >>> fused.predict(df).shape
     (4,)
+
+    Long texts split into overlapping windows, their predictions averaged:
+
+    >>> long_X = [" ".join([text] * 20) for text in X]
+    >>> chunked = BertRegressor(max_length=32, long_text="chunk",
+    ...                         max_epochs=1, random_state=0)
+    >>> chunked.fit(long_X, [5, 1, 4, 2]).predict(long_X).shape
+    (4,)
     """
 
     _score_name = "valid_r2"
@@ -242,6 +278,9 @@ class BertRegressor(RegressorMixin, SequenceBase):
         *,
         pooling="mean",
         max_length=256,
+        long_text="truncate",
+        stride=32,
+        chunk_aggregation="mean_logits",
         batch_size=16,
         max_epochs="auto",
         lr="auto",
@@ -273,6 +312,9 @@ class BertRegressor(RegressorMixin, SequenceBase):
         self.model = model
         self.pooling = pooling
         self.max_length = max_length
+        self.long_text = long_text
+        self.stride = stride
+        self.chunk_aggregation = chunk_aggregation
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
@@ -367,11 +409,11 @@ class BertRegressor(RegressorMixin, SequenceBase):
 
         return MSEPerRow()
 
-    def _valid_score(self, outputs, dataset) -> float:
+    def _score_outputs(self, outputs, targets) -> float:
         """Validation R² (on the standardised targets: the same value)."""
         from sklearn.metrics import r2_score
 
-        return float(r2_score(np.asarray(dataset.targets), np.stack(outputs)))
+        return float(r2_score(targets, outputs))
 
     def predict(self, X):
         """Predict targets.
