@@ -246,9 +246,11 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     :class:`BertTransformer` returns), dropout and one linear layer. Training
     uses AdamW, a linear warmup and decay computed from the rows passed to
     ``fit``, batches of rows of similar length drawn afresh each epoch, each
-    padded to its longest row, and gradient clipping. The defaults (mean
-    pooling, 3 epochs, ``lr=5e-5``, batch size 16, ``max_length=256``) were
-    chosen on the fine-food reviews benchmark (see the user guide).
+    padded to its longest row, and gradient clipping. The number of epochs
+    and the learning rates adapt to the data in ``fit`` (``"auto"``: about
+    250 optimizer steps, 3 to 20 epochs; ``lr=5e-5``; a new head at 20 times
+    that), see the user guide, "Defaults that adapt"; the values used are in
+    ``max_epochs_``, ``lr_`` and ``head_lr_``.
 
     :meth:`save_pretrained` writes the fine-tuned encoder as a standard
     Hugging Face folder and the linear head in
