@@ -3,7 +3,8 @@ docs themselves: every public name has a page, every parameter an entry.
 
 The checks of the built site run when a build is present: ``make docs``
 writes it to ``docs/_build/html`` (or point ``SKLEARN_BERT_DOCS_HTML`` at
-another build folder); without one they are skipped.
+another build folder); without one, or with one older than the sources,
+they are skipped.
 """
 
 from __future__ import annotations
@@ -47,8 +48,12 @@ def _parameters(cls) -> list[str]:
 
 
 def _built() -> Path:
-    if not (BUILD / "objects.inv").is_file():
+    inventory = BUILD / "objects.inv"
+    if not inventory.is_file():
         pytest.skip(f"no documentation build in {BUILD} (run `make docs`)")
+    sources = [*(ROOT / "sklearn_bert").rglob("*.py"), *(ROOT / "docs").glob("*.rst")]
+    if max(p.stat().st_mtime for p in sources) > inventory.stat().st_mtime:
+        pytest.skip(f"the documentation build in {BUILD} is older than the sources")
     return BUILD
 
 
