@@ -10,12 +10,14 @@ The main demo (``make demo``). It runs offline on the embedded default model
 1. TF-IDF + ``LogisticRegression`` (trained on all 4,000 training reviews);
 2. frozen :class:`~sklearn_bert.BertTransformer` embeddings +
    ``LogisticRegression`` (the same 4,000 reviews);
-3. a fine-tuned :class:`~sklearn_bert.BertClassifier` (2,000 of them, two
-   epochs, so that the whole demo takes a few minutes on two CPU cores).
+3. a fine-tuned :class:`~sklearn_bert.BertClassifier` (3,000 of them, one
+   epoch, so that the whole demo takes about five minutes on two CPU cores).
 
 Texts are cut at 128 tokens (``max_length=128``): longer reviews are
 truncated, and the library says how many with a warning. Each line reports
-the test accuracy and the time taken.
+the test accuracy and the time taken. Measured on a quiet 2-core AMD EPYC
+(float32): TF-IDF 0.809 (2 s), frozen embeddings 0.781 (85 s), fine-tuned
+0.855 (212 s); 5 minutes in all.
 """
 
 # %%
@@ -64,10 +66,12 @@ report("BertTransformer + LogisticRegression", frozen, train["review"], train["s
 
 # %%
 # Fine-tuning the encoder and a classification head on the labels.
-subset = train.sample(2000, random_state=0)
-clf = BertClassifier(max_length=128, max_epochs=2, random_state=0, verbose=1)
+# One pass over 3,000 reviews (188 optimizer steps) fits the time budget; the
+# default ``max_epochs="auto"`` would make 3 passes.
+subset = train.sample(3000, random_state=0)
+clf = BertClassifier(max_length=128, max_epochs=1, random_state=0, verbose=1)
 report(
-    "BertClassifier (fine-tuned, 2,000 reviews)", clf, subset["review"], subset["score"]
+    "BertClassifier (fine-tuned, 3,000 reviews)", clf, subset["review"], subset["score"]
 )
 
 # %%
