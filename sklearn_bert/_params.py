@@ -241,7 +241,8 @@ Dropout before the task head's output layer, in training. The encoder's own
 dropout stays as its config says.""",
     "random_state": """
 Seeds the new head's initialisation, the batches, dropout and the
-validation split: an int gives the same model on every fit (on the CPU).
+validation split where there is one: an int gives the same model on every
+fit (on the CPU).
 The global random generators are left as they were.""",
     "callbacks": """
 Extra skorch callbacks, appended to the built-in ones; all their events

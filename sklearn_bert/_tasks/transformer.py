@@ -131,8 +131,9 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         :class:`BertClassifier`.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
-        validation split: an int gives the same model on every fit (on the
-        CPU). The global random generators are left as they were.
+        validation split where there is one: an int gives the same model on
+        every fit (on the CPU). The global random generators are left as they
+        were.
     cache : bool, str, path-like or None, default=None
         Keep embeddings to skip encoding a text twice: ``True`` in this
         process's memory (shared by every estimator, so by the clones of a

@@ -124,8 +124,9 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         scales the loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
-        validation split: an int gives the same model on every fit (on the
-        CPU). The global random generators are left as they were.
+        validation split where there is one: an int gives the same model on
+        every fit (on the CPU). The global random generators are left as they
+        were.
     verbose : int, default=0
         0 is silent; 1 prints one line per training epoch (losses, validation
         score, duration) and notes such as newly initialised weights; 2 adds
