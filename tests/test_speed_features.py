@@ -206,6 +206,37 @@ def test_streaming_gives_the_same_vectors_and_one_warning(tiny_bert, monkeypatch
     )
 
 
+def test_parts_hold_fewer_long_rows():
+    # Rows per part shrink with max_length (the tokens held at once are
+    # bounded), and every row is in exactly one part, in order.
+    def sizes(n, max_length):
+        parts = list(inference.streamed(n, max_length))
+        assert [i for p in parts for i in p] == list(range(n))
+        return {len(p) for p in parts[:-1]}
+
+    assert sizes(10_000, None) == {inference.STREAM_ROWS}
+    assert sizes(10_000, 32) == {inference.STREAM_ROWS}
+    assert sizes(10_000, 256) == {inference.STREAM_TOKENS // 256}
+    assert sizes(3_000, 512) == {inference.STREAM_TOKENS // 512}
+    assert sizes(10, 10**9) == {1}
+
+
+def test_embedding_streams_by_tokens(tiny_bert, monkeypatch):
+    bt = BertTransformer(tiny_bert, max_length=16).fit(TEXTS)
+    whole = bt.transform(TEXTS)
+    seen = []
+    original = inference.streamed
+
+    def spy(n, max_length=None):
+        seen.append(max_length)
+        return original(n, max_length)
+
+    monkeypatch.setattr(inference, "streamed", spy)
+    monkeypatch.setattr(inference, "STREAM_TOKENS", 16 * 3)  # 3 rows a part
+    np.testing.assert_allclose(bt.transform(TEXTS), whole, atol=1e-6)
+    assert seen == [16]
+
+
 def test_prediction_streams_too(tiny_bert, monkeypatch):
     clf = BertClassifier(tiny_bert, max_epochs=1, max_length=32, random_state=0)
     clf.fit(TEXTS, LABELS)

@@ -104,12 +104,20 @@ def to_cpu(out: Any) -> Any:
 #: Distinct rows tokenized and run at a time: memory stays bounded whatever the
 #: number of rows, and length-sorting within this many rows keeps padding low.
 STREAM_ROWS = 4096
+#: ... and at most this many tokens of ``max_length`` (rows x max_length): the
+#: tokenized rows of a part are held as Python lists, so long rows take fewer
+#: rows per part (1,024 at max_length=256, 4,096 at 64 and below).
+STREAM_TOKENS = 2**18
 
 
-def streamed(n: int) -> Iterator[range]:
-    """Consecutive ranges of at most :data:`STREAM_ROWS` of ``range(n)``."""
-    for start in range(0, n, STREAM_ROWS):
-        yield range(start, min(start + STREAM_ROWS, n))
+def streamed(n: int, max_length: int | None = None) -> Iterator[range]:
+    """Consecutive ranges of ``range(n)``: at most :data:`STREAM_ROWS` rows,
+    and at most :data:`STREAM_TOKENS` tokens of ``max_length`` each."""
+    step = STREAM_ROWS
+    if max_length:
+        step = max(1, min(step, STREAM_TOKENS // max_length))
+    for start in range(0, n, step):
+        yield range(start, min(start + step, n))
 
 
 def embed(
@@ -133,8 +141,9 @@ def embed(
     ``forward`` maps a padded batch to the last hidden states ``(batch,
     tokens, dim)``. Each distinct row is encoded once; long rows are
     truncated (with one warning) or chunked, their chunks' vectors pooled.
-    Rows are tokenized and run :data:`STREAM_ROWS` at a time and written into
-    one preallocated array, so memory beyond the output stays bounded.
+    Rows are tokenized and run a bounded number at a time (:func:`streamed`)
+    and written into one preallocated array, so memory beyond the output stays
+    bounded.
     """
     import torch
 
@@ -153,7 +162,7 @@ def embed(
         bar = tqdm(total=len(uniq), desc="Encoding", unit="text")
     out: np.ndarray | None = None
     n_truncated = 0
-    for part in streamed(len(uniq)):
+    for part in streamed(len(uniq), max_length):
         tok = tokenize(
             tokenizer,
             uniq.take(part),

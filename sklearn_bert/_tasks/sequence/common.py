@@ -283,7 +283,7 @@ class SequenceBase(FineTuneBase):
             uniq, inverse = unique_rows(rows)
         out = np.empty((len(uniq), module.n_outputs), dtype=np.float32)
         n_truncated = 0
-        for part in streamed(len(uniq)):
+        for part in streamed(len(uniq), self.max_length_):
             tok = self._tokenize(
                 self.tokenizer_,
                 module.hf_model,
