@@ -107,6 +107,39 @@ def run(args: argparse.Namespace) -> dict:
     if args.quick:
         per_class = per_class[:1]
     load_before = h.load_average()
+    path = h.result_path("few_shot", quick=args.quick, output=args.output)
+    test_rows = {t: len(load_task(t)[3]) for t in tasks}
+
+    def assemble(runs: list[dict], finished: bool) -> dict:
+        summary: dict[str, list] = {}
+        for r in runs:
+            key = f"{r['task']}|{r['per_class']}|{r['method']}"
+            summary.setdefault(key, []).append((r["accuracy"], r["fit_seconds"]))
+        return {
+            "benchmark": "few_shot",
+            "settings": {
+                "tasks": tasks,
+                "per_class": per_class,
+                "seeds": seeds,
+                "test_rows": test_rows,
+                "finished": finished,
+            },
+            "machine": {
+                **h.environment(),
+                "load_average_before": load_before,
+                "load_average_after": h.load_average(),
+            },
+            "summary": {
+                key: {
+                    "accuracy_mean": round(float(np.mean([a for a, _ in v])), 4),
+                    "accuracy_std": round(float(np.std([a for a, _ in v])), 4),
+                    "fit_seconds_mean": round(float(np.mean([s for _, s in v])), 1),
+                }
+                for key, v in summary.items()
+            },
+            "runs": runs,
+        }
+
     runs = []
     for task in tasks:
         X_tr, y_tr, X_te, y_te = load_task(task)
@@ -148,33 +181,9 @@ def run(args: argparse.Namespace) -> dict:
                     }
                     runs.append(row)
                     print(row, flush=True)
-    summary = {}
-    for r in runs:
-        key = f"{r['task']}|{r['per_class']}|{r['method']}"
-        summary.setdefault(key, []).append((r["accuracy"], r["fit_seconds"]))
-    result = {
-        "benchmark": "few_shot",
-        "settings": {
-            "tasks": tasks,
-            "per_class": per_class,
-            "seeds": seeds,
-            "test_rows": {t: len(load_task(t)[3]) for t in tasks},
-        },
-        "machine": {
-            **h.environment(),
-            "load_average_before": load_before,
-            "load_average_after": h.load_average(),
-        },
-        "summary": {
-            key: {
-                "accuracy_mean": round(float(np.mean([a for a, _ in v])), 4),
-                "accuracy_std": round(float(np.std([a for a, _ in v])), 4),
-                "fit_seconds_mean": round(float(np.mean([s for _, s in v])), 1),
-            }
-            for key, v in summary.items()
-        },
-        "runs": runs,
-    }
+                    # written as rows come, so a run stopped early keeps them
+                    h.write_json(assemble(runs, finished=False), path)
+    result = assemble(runs, finished=True)
     rows = []
     for key, v in result["summary"].items():
         task, k, method = key.split("|")
@@ -194,7 +203,6 @@ def run(args: argparse.Namespace) -> dict:
             "lllrr",
         )
     )
-    path = h.result_path("few_shot", quick=args.quick, output=args.output)
     print(f"written: {h.write_json(result, path)}")
     return result
 

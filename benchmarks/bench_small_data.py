@@ -402,27 +402,37 @@ def run(args: argparse.Namespace) -> dict:
     if args.quick:
         data = (data[0], data[1], data[2][:50], data[3][:50])
     load_before = h.load_average()
+    path = h.result_path(
+        f"small_data_{args.task}", quick=args.quick, output=args.output
+    )
+
+    def assemble(runs: list[dict], finished: bool) -> dict:
+        return {
+            "benchmark": f"small_data_{args.task}",
+            "settings": {
+                "sizes": sizes,
+                "seeds": args.seeds,
+                "params": params,
+                "metric": metric,
+                "test_rows": len(data[3]),
+                "finished": finished,
+            },
+            "machine": {
+                **h.environment(),
+                "load_average_before": load_before,
+                "load_average_after": h.load_average(),
+            },
+            "summary": summarise(runs, metric),
+            "runs": runs,
+        }
+
     runs = []
     for size in sizes:
         for seed in range(args.seeds):
             runs += runner(args.task, size, seed, data, methods, params)
-    result = {
-        "benchmark": f"small_data_{args.task}",
-        "settings": {
-            "sizes": sizes,
-            "seeds": args.seeds,
-            "params": params,
-            "metric": metric,
-            "test_rows": len(data[3]),
-        },
-        "machine": {
-            **h.environment(),
-            "load_average_before": load_before,
-            "load_average_after": h.load_average(),
-        },
-        "summary": summarise(runs, metric),
-        "runs": runs,
-    }
+            # written as rows come, so a run stopped early keeps what it did
+            h.write_json(assemble(runs, finished=False), path)
+    result = assemble(runs, finished=True)
     print(
         h.markdown_table(
             ["method", *map(str, sizes)],
@@ -432,9 +442,6 @@ def run(args: argparse.Namespace) -> dict:
             ],
             "l" + "r" * len(sizes),
         )
-    )
-    path = h.result_path(
-        f"small_data_{args.task}", quick=args.quick, output=args.output
     )
     print(f"written: {h.write_json(result, path)}")
     if not args.no_figure and not args.quick:

@@ -114,8 +114,13 @@ def test_regressor_learns_a_score(tiny_bert):
 
 def test_auto_budget_and_errors(tiny_bert):
     clf = BertContrastiveClassifier(tiny_bert, **FAST).fit(X, Y)
-    # 16 rows, batches of 8: two steps per epoch, aiming at 60 steps
-    assert clf.max_epochs_ == 30
+    # 16 rows, batches of 8: two steps per epoch, aiming at 20 steps
+    assert clf.max_epochs_ == 10
+    assert clf.lr_ == 1e-4
+    # one batch holds all 16 rows: the epoch cap, not 20 passes over it
+    assert BertContrastiveClassifier(tiny_bert, **{**FAST, "batch_size": 16}).fit(
+        X, Y
+    ).max_epochs_ == 10
     with pytest.raises(ValueError, match="sample_weight"):
         BertTransformer(tiny_bert, fine_tune="contrastive", **FAST).fit(
             X, Y, sample_weight=np.ones(16)
