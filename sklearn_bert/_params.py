@@ -200,13 +200,14 @@ steps, within a range of epochs, so that small data sets get more passes;
 ``fit`` records its choice in ``max_epochs_``.""",
     "lr": """
 Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
-``fit`` and recorded in ``lr_``.""",
+``fit`` per task (see the user guide, "Defaults that adapt") and recorded in
+``lr_``.""",
     "head_lr": """
 Peak learning rate of the weights that start fresh: the task head and, with
 ``text_columns``, the tabular layers and the fusion (they follow the same
 warmup and decay as ``lr``). ``"auto"`` is 20 times the encoder's for a new
-head (1e-3 with ``lr="auto"``) and the encoder's for a head a checkpoint
-already trained; the value used is in ``head_lr_``. None uses ``lr``.""",
+head and the encoder's for a head a checkpoint already trained; the value
+used is in ``head_lr_``. None uses ``lr``.""",
     "weight_decay": """
 AdamW weight decay (not applied to biases and normalisation weights).""",
     "warmup_ratio": """

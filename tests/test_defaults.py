@@ -15,6 +15,7 @@ from sklearn_bert._engine.finetune import (
     AUTO_LR,
     AUTO_STEPS,
 )
+from sklearn_bert._tasks.token.estimator import AUTO_TOKEN_LR
 
 POS = ["good film great", "great story love", "happy good friendly", "love great"]
 NEG = ["bad film terrible", "terrible story hate", "sad bad slow", "hate terrible"]
@@ -136,3 +137,16 @@ def test_other_heads_get_the_same_rule(tiny_bert, make):
         words = [t.split() for t in POS + NEG]
         est.fit(words, [["B"] + ["O"] * (len(w) - 1) for w in words])
     assert est.head_lr_ == pytest.approx(AUTO_HEAD_LR_FACTOR * est.lr_)
+
+
+def test_tagging_has_its_own_auto_learning_rate(tiny_bert):
+    words = [t.split() for t in POS + NEG]
+    tags = [["B"] + ["O"] * (len(w) - 1) for w in words]
+    tagger = BertTokenClassifier(tiny_bert, max_length=16, batch_size=8, max_epochs=1)
+    tagger.fit(words, tags)
+    assert tagger.lr_ == AUTO_TOKEN_LR != AUTO_LR
+    assert _optimizer_lrs(tagger) == pytest.approx([AUTO_TOKEN_LR, tagger.head_lr_])
+    explicit = BertTokenClassifier(
+        tiny_bert, max_length=16, batch_size=8, max_epochs=1, lr=5e-5
+    ).fit(words, tags)
+    assert explicit.lr_ == 5e-5

@@ -156,7 +156,8 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
         more passes; ``fit`` records its choice in ``max_epochs_``.
     lr : float or "auto", default="auto"
         Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
-        ``fit`` and recorded in ``lr_``.
+        ``fit`` per task (see the user guide, "Defaults that adapt") and
+        recorded in ``lr_``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
@@ -366,7 +367,8 @@ class BertContrastiveRegressor(RegressorMixin, _ContrastiveBase):
         more passes; ``fit`` records its choice in ``max_epochs_``.
     lr : float or "auto", default="auto"
         Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
-        ``fit`` and recorded in ``lr_``.
+        ``fit`` per task (see the user guide, "Defaults that adapt") and
+        recorded in ``lr_``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1

@@ -75,14 +75,14 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         more passes; ``fit`` records its choice in ``max_epochs_``.
     lr : float or "auto", default="auto"
         Peak learning rate of AdamW for the encoder. ``"auto"`` is decided in
-        ``fit`` and recorded in ``lr_``.
+        ``fit`` per task (see the user guide, "Defaults that adapt") and
+        recorded in ``lr_``.
     head_lr : float, "auto" or None, default="auto"
         Peak learning rate of the weights that start fresh: the task head and,
         with ``text_columns``, the tabular layers and the fusion (they follow
         the same warmup and decay as ``lr``). ``"auto"`` is 20 times the
-        encoder's for a new head (1e-3 with ``lr="auto"``) and the encoder's
-        for a head a checkpoint already trained; the value used is in
-        ``head_lr_``. None uses ``lr``.
+        encoder's for a new head and the encoder's for a head a checkpoint
+        already trained; the value used is in ``head_lr_``. None uses ``lr``.
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
