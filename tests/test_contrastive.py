@@ -118,9 +118,12 @@ def test_auto_budget_and_errors(tiny_bert):
     assert clf.max_epochs_ == 10
     assert clf.lr_ == 1e-4
     # one batch holds all 16 rows: the epoch cap, not 20 passes over it
-    assert BertContrastiveClassifier(tiny_bert, **{**FAST, "batch_size": 16}).fit(
-        X, Y
-    ).max_epochs_ == 10
+    assert (
+        BertContrastiveClassifier(tiny_bert, **{**FAST, "batch_size": 16})
+        .fit(X, Y)
+        .max_epochs_
+        == 10
+    )
     with pytest.raises(ValueError, match="sample_weight"):
         BertTransformer(tiny_bert, fine_tune="contrastive", **FAST).fit(
             X, Y, sample_weight=np.ones(16)
