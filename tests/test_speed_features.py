@@ -155,6 +155,36 @@ def test_a_folder_cache_outlives_the_process_memory(tiny_bert, tmp_path, monkeyp
     assert count.rows == 1
 
 
+def test_opening_a_cache_file_retries_while_sqlite_says_locked(
+    tmp_path, monkeypatch
+):
+    # SQLite can answer "database is locked" at once (no busy wait) while
+    # several writers switch a new file to WAL mode: opening retries.
+    import sqlite3
+
+    real = cache_module._initialise
+    calls = []
+
+    def locked_twice(connection):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise sqlite3.OperationalError("database is locked")
+        real(connection)
+
+    monkeypatch.setattr(cache_module, "_initialise", locked_twice)
+    cache = cache_module.FolderCache(tmp_path / "c")
+    cache.put("space", [b"k"], np.ones((1, 3), np.float32))
+    assert len(calls) == 3
+    assert cache.get("space", [b"k"])[0].tolist() == [1.0, 1.0, 1.0]
+
+    def broken(connection):
+        raise sqlite3.OperationalError("no such column: nope")
+
+    monkeypatch.setattr(cache_module, "_initialise", broken)
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        cache.get("space", [b"k"])
+
+
 def test_a_folder_cache_takes_concurrent_writers(tiny_bert, tmp_path):
     import threading
 

@@ -25,6 +25,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,6 +35,8 @@ import numpy as np
 
 #: File name of a folder cache.
 CACHE_FILE = "sklearn_bert_embeddings.sqlite3"
+#: Seconds a connection waits for another writer before giving up.
+BUSY_TIMEOUT = 120
 
 _lock = threading.Lock()
 _memory: dict[str, dict[bytes, np.ndarray]] = {}
@@ -83,12 +86,12 @@ class FolderCache:
         self.path = self.folder / CACHE_FILE
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=120)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (space TEXT, key BLOB, "
-            "dim INTEGER, vector BLOB, PRIMARY KEY (space, key))"
-        )
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
+        try:
+            _retry_while_locked(lambda: _initialise(connection))
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def get(self, space: str, keys: list[bytes]) -> dict[int, np.ndarray]:
@@ -124,6 +127,38 @@ class FolderCache:
                 )
         finally:
             connection.close()
+
+
+def _initialise(connection: sqlite3.Connection) -> None:
+    """WAL mode (kept in the file, so set once) and the table."""
+    (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    if str(mode).lower() != "wal":
+        connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS vectors (space TEXT, key BLOB, "
+        "dim INTEGER, vector BLOB, PRIMARY KEY (space, key))"
+    )
+
+
+def _retry_while_locked(step: Callable[[], Any]) -> Any:
+    """Run ``step``, again while SQLite says the file is locked.
+
+    Switching a new file to WAL mode takes an exclusive lock, and SQLite
+    answers "database is locked" at once, without waiting for its busy
+    timeout, when two connections would otherwise wait for each other; that
+    happens when several writers open a new cache folder together.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.01
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as error:
+            locked = "locked" in str(error) or "busy" in str(error)
+            if not locked or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.5)
 
 
 def open_cache(cache: Any) -> MemoryCache | FolderCache | None:
