@@ -155,9 +155,7 @@ def test_a_folder_cache_outlives_the_process_memory(tiny_bert, tmp_path, monkeyp
     assert count.rows == 1
 
 
-def test_opening_a_cache_file_retries_while_sqlite_says_locked(
-    tmp_path, monkeypatch
-):
+def test_opening_a_cache_file_retries_while_sqlite_says_locked(tmp_path, monkeypatch):
     # SQLite can answer "database is locked" at once (no busy wait) while
     # several writers switch a new file to WAL mode: opening retries.
     import sqlite3
