@@ -14,7 +14,25 @@ import torch  # noqa: E402
 # Tiny models gain nothing from intra-op threads, and on a shared 2-core
 # machine extra threads only contend: one thread keeps the suite fast.
 torch.set_num_threads(1)
+from _precision import (  # noqa: E402
+    SWITCH,
+    apply_bfloat16_switch,
+    cpu_auto_precision,
+    switch_value,
+)
 from _tiny_models import FAMILIES, build_tiny_model  # noqa: E402
+
+# SKLEARN_BERT_TEST_BFLOAT16=native|absent: detect bfloat16 units as another
+# machine would (see _precision.py); applied before any test or fixture runs.
+apply_bfloat16_switch()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which machine the suite runs as: precision="auto" on the CPU."""
+    how = f"{SWITCH}={switch_value()}" if switch_value() else "this CPU's own flags"
+    return (
+        f"sklearn_bert: precision='auto' on the CPU is {cpu_auto_precision()!r} ({how})"
+    )
 
 
 @pytest.fixture(scope="session")

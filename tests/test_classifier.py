@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from _precision import assert_agree
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -391,12 +392,13 @@ def test_save_pretrained_reloads(tiny_bert, tmp_path, pooling):
             ours.last_hidden_state.numpy(),
             atol=1e-5,
         )
-    # sentence-transformers reproduces the head's logits from the folder
+    # sentence-transformers reproduces the head's logits from the folder; it
+    # computes in float32, the estimator in the precision it recorded
     from sentence_transformers import SentenceTransformer
 
     st = SentenceTransformer(str(folder), device="cpu")
-    np.testing.assert_allclose(
-        st.encode(X_BIN), clf.decision_function(X_BIN), atol=1e-4
+    assert_agree(
+        st.encode(X_BIN), clf.decision_function(X_BIN), clf.precision_, "float32"
     )
     # a new estimator starts from the saved weights (head included)
     again = clf_(str(folder), pooling=pooling, lr=1e-12).fit(X_BIN, y)
@@ -416,13 +418,16 @@ def test_save_pretrained_regressor_and_multilabel(tiny_bert, tmp_path):
     assert config.problem_type == "regression" and config.num_labels == 2
     # the target scaling is folded into the saved head
     st = SentenceTransformer(str(folder), device="cpu")
-    np.testing.assert_allclose(st.encode(X_BIN), reg.predict(X_BIN), rtol=1e-4)
+    assert_agree(st.encode(X_BIN), reg.predict(X_BIN), reg.precision_, "float32")
     binary = clf_(tiny_bert).fit(X_BIN, Y_BIN)
     logits = SentenceTransformer(
         str(binary.save_pretrained(tmp_path / "bin")), device="cpu"
     ).encode(X_BIN)
-    np.testing.assert_allclose(
-        logits[:, 1] - logits[:, 0], binary.decision_function(X_BIN), atol=1e-4
+    assert_agree(
+        logits[:, 1] - logits[:, 0],
+        binary.decision_function(X_BIN),
+        binary.precision_,
+        "float32",
     )
     ml = clf_(tiny_bert).fit(X_BIN, np.eye(4, dtype=int)[np.arange(16) % 4])
     config = AutoConfig.from_pretrained(ml.save_pretrained(tmp_path / "ml"))

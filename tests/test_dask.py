@@ -22,6 +22,7 @@ dd = pytest.importorskip("dask.dataframe")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
+from _precision import apply_bfloat16_switch, assert_agree  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 
 from sklearn_bert import BertClassifier, BertRegressor, BertTransformer  # noqa: E402
@@ -32,9 +33,9 @@ TEXTS = [
     for i, word in enumerate(["good", "bad", "great", "awful", "fine", "poor"] * 5)
 ]
 LABELS = np.array(["pos", "neg"] * 15)
-# Encodings of the same text in different batches differ by float rounding
-# (another padding length): compare within this tolerance.
-ATOL = 1e-5
+# Encodings of the same text in different batches (another padding length) or
+# processes differ by rounding: compare at the tolerance of the precision the
+# estimator computed in (assert_agree).
 
 
 def _series(texts=TEXTS, npartitions=3, name="review"):
@@ -61,9 +62,7 @@ def test_transform_is_lazy_with_known_shape_and_equal_values(transformer):
     assert isinstance(lazy, da.Array)
     assert lazy.shape == (len(TEXTS), 32) and lazy.dtype == np.float32
     assert lazy.chunks[0] == (10, 10, 10)
-    np.testing.assert_allclose(
-        lazy.compute(), transformer.transform(TEXTS), atol=ATOL, rtol=0
-    )
+    assert_agree(lazy.compute(), transformer.transform(TEXTS), transformer.precision_)
 
 
 def test_pandas_output_is_a_dask_frame_named_as_feature_names(tiny_bert):
@@ -79,7 +78,7 @@ def test_pandas_output_is_a_dask_frame_named_as_feature_names(tiny_bert):
     out = lazy.compute()
     expected = est.transform(s)
     pd.testing.assert_index_equal(out.index, s.index)
-    np.testing.assert_allclose(out.to_numpy(), expected.to_numpy(), atol=ATOL, rtol=0)
+    assert_agree(out.to_numpy(), expected.to_numpy(), est.precision_)
 
 
 def test_fitting_a_transformer_reads_no_rows_of_a_dask_input(tiny_bert):
@@ -95,7 +94,7 @@ def test_sentence_pairs_from_a_dask_frame_and_its_columns_checked_eagerly(tiny_b
     frame = pd.DataFrame({"a": TEXTS, "b": TEXTS[::-1]})
     est = BertTransformer(tiny_bert, device="cpu").fit(frame)
     lazy = est.transform(dd.from_pandas(frame, npartitions=2))
-    np.testing.assert_allclose(lazy.compute(), est.transform(frame), atol=ATOL)
+    assert_agree(lazy.compute(), est.transform(frame), est.precision_)
     renamed = dd.from_pandas(frame.rename(columns={"b": "c"}), npartitions=2)
     with pytest.raises(ValueError, match="not the columns"):
         est.transform(renamed)  # at the call, not on a worker
@@ -118,7 +117,7 @@ def test_classifier_outputs_keep_their_dtypes(classifier):
         if method == "predict":
             np.testing.assert_array_equal(got, expected)
         else:
-            np.testing.assert_allclose(got, expected, atol=ATOL)
+            assert_agree(got, expected, classifier.precision_)
     # known chunks: scikit-learn's metrics take the lazy predictions
     assert classifier.score(ds, LABELS) == classifier.score(TEXTS, LABELS)
 
@@ -130,7 +129,7 @@ def test_multi_output_regressor_and_dask_arrays(tiny_bert):
     array = da.from_array(np.asarray(TEXTS, dtype=object), chunks=12)
     lazy = reg.predict(array)
     assert lazy.chunks == ((12, 12, 6), (2,)) and lazy.dtype == np.float64
-    np.testing.assert_allclose(lazy.compute(), reg.predict(TEXTS), atol=1e-4)
+    assert_agree(lazy.compute(), reg.predict(TEXTS), reg.precision_)
 
 
 def test_masked_lm_embeddings_are_lazy_too(tiny_bert):
@@ -139,7 +138,7 @@ def test_masked_lm_embeddings_are_lazy_too(tiny_bert):
     mlm = BertMaskedLM(tiny_bert, max_epochs=0, device="cpu").fit(TEXTS)
     lazy = mlm.transform(_series())
     assert isinstance(lazy, da.Array) and lazy.shape == (len(TEXTS), 32)
-    np.testing.assert_allclose(lazy.compute(), mlm.transform(TEXTS), atol=ATOL)
+    assert_agree(lazy.compute(), mlm.transform(TEXTS), mlm.precision_)
 
 
 def test_empty_partitions_give_empty_blocks(transformer):
@@ -147,7 +146,7 @@ def test_empty_partitions_give_empty_blocks(transformer):
     kept = ds[ds.str.startswith("good")]  # some partitions keep nothing
     lazy = transformer.transform(kept)
     expected = transformer.transform([t for t in TEXTS if t.startswith("good")])
-    np.testing.assert_allclose(lazy.compute(), expected, atol=ATOL)
+    assert_agree(lazy.compute(), expected, transformer.precision_)
     nothing = ds[ds.str.len() < 0]
     assert transformer.transform(nothing).compute().shape == (0, 32)
 
@@ -209,11 +208,11 @@ def test_parallel_post_fit(tiny_bert):
     ).fit(frame, LABELS)
     expected = ppf.predict_proba(frame)  # in memory: the estimator's own path
     by_frame = ppf.predict_proba(dd.from_pandas(frame, npartitions=3))
-    np.testing.assert_allclose(by_frame.compute(), expected, atol=ATOL)
+    assert_agree(by_frame.compute(), expected, ppf.precision_)
     # a Dask Series reaches the estimator whole: its own lazy path
     by_series = ppf.predict_proba(_series())
     assert by_series.shape == expected.shape
-    np.testing.assert_allclose(by_series.compute(), expected, atol=ATOL)
+    assert_agree(by_series.compute(), expected, ppf.precision_)
     assert (ppf.predict(_series()).compute() == ppf.predict(frame)).all()
 
 
@@ -250,6 +249,8 @@ def client():
         )
     # Not the default client: the tests above keep Dask's local scheduler.
     client = distributed.Client(cluster, set_as_default=False)
+    # Spawned workers detect bfloat16 units as the test process does
+    client.run(apply_bfloat16_switch)
     yield client
     client.close()
     cluster.close()
@@ -265,8 +266,8 @@ def test_two_worker_processes_load_the_estimator_once_each(client, tiny_bert):
         out = lazy.compute()
         names = est.set_output(transform="pandas").transform(_series(texts, 8))
         frame = names.compute()
-    np.testing.assert_allclose(out, est.transform(texts).to_numpy(), atol=ATOL)
-    np.testing.assert_allclose(frame.to_numpy(), out, atol=ATOL)
+    assert_agree(out, est.transform(texts).to_numpy(), est.precision_)
+    assert_agree(frame.to_numpy(), out, est.precision_)
     loads = client.run(_loads)
     assert len(loads) == 2
     # once per worker and computation (two here), never once per partition
@@ -300,7 +301,7 @@ def test_workers_share_an_on_disk_cache_folder(
         raise AssertionError("a cached text was encoded again")
 
     monkeypatch.setattr(reader, "_embed", no_encoding)
-    np.testing.assert_allclose(reader.transform(texts), out, atol=ATOL)
+    assert_agree(reader.transform(texts), out, est.precision_)
 
 
 def _pid_scorer(estimator, X, y):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _precision import assert_agree
 from _qa_data import qa_frame
 
 from sklearn_bert import (
@@ -46,8 +47,8 @@ def test_pair_classifier_deploys_with_sentence_transformers(
     clf = BertClassifier(tiny_model_dirs[family], pooling=pooling, **FAST)
     clf.fit(PAIRS, [0, 1, 2, 1] * 2)
     st = SentenceTransformer(str(clf.save_pretrained(tmp_path)), device="cpu")
-    logits = st.encode(list(zip(A, B, strict=True)))
-    np.testing.assert_allclose(logits, clf.decision_function(PAIRS), atol=1e-4)
+    logits = st.encode(list(zip(A, B, strict=True)))  # float32
+    assert_agree(logits, clf.decision_function(PAIRS), clf.precision_, "float32")
 
 
 def test_pair_regressor_deploys_with_sentence_transformers(tiny_bert, tmp_path):
@@ -55,8 +56,11 @@ def test_pair_regressor_deploys_with_sentence_transformers(tiny_bert, tmp_path):
 
     reg = BertRegressor(tiny_bert, **FAST).fit(PAIRS, np.linspace(0, 5, len(A)))
     st = SentenceTransformer(str(reg.save_pretrained(tmp_path)), device="cpu")
-    np.testing.assert_allclose(
-        st.encode(list(zip(A, B, strict=True)))[:, 0], reg.predict(PAIRS), rtol=1e-4
+    assert_agree(
+        st.encode(list(zip(A, B, strict=True)))[:, 0],
+        reg.predict(PAIRS),
+        reg.precision_,
+        "float32",
     )
 
 

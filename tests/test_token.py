@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _precision import assert_agree
 from seqeval.metrics import f1_score
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -349,8 +350,8 @@ def test_fit_predict_every_family(tiny_model, tmp_path):
         logits = model(**enc).logits[0]
     word_ids = enc.word_ids(0)
     first = [word_ids.index(w) for w in range(len(words))]
-    expected = torch.softmax(logits[first], dim=-1).numpy()
-    np.testing.assert_allclose(est.predict_proba([words])[0], expected, atol=1e-5)
+    expected = torch.softmax(logits[first], dim=-1).numpy()  # float32
+    assert_agree(est.predict_proba([words])[0], expected, est.precision_, "float32")
 
     # pickle: identical predictions; the fitted parts add no absolute path
     # (only the user's ``model`` parameter holds one)
@@ -378,10 +379,10 @@ def test_long_sentences_use_windows_not_truncation(tiny_bert):
     for w, feature in enumerate(windows.features):
         batch = {k: torch.tensor([v]) for k, v in feature.items()}
         batch["attention_mask"] = torch.ones_like(batch["input_ids"])
-        with torch.no_grad():
+        with torch.no_grad():  # float32
             logits = module(**batch)[0]
         expected = torch.softmax(logits[windows.positions[w]], dim=-1).numpy()
-        np.testing.assert_allclose(proba[windows.words[w]], expected, atol=1e-5)
+        assert_agree(proba[windows.words[w]], expected, est.precision_, "float32")
 
 
 # -- training --------------------------------------------------------------------------
