@@ -27,8 +27,12 @@ Then, in each process:
   every process at the same epoch); the epoch's losses are averaged over the
   processes; only process 0 prints;
 - at the end of ``fit`` the wrapper is dropped and the net becomes a plain
-  single-process net: the estimator pickles and predicts as any other, and
-  :func:`is_writer` lets only process 0 write files.
+  single-process net: in every process the estimator predicts, pickles and
+  saves to skops as any other (in-memory exports never ask who writes:
+  ``_io.loading.dump_pretrained``), and :func:`is_writer` lets only
+  process 0 write the files a user asks for (``save_pretrained``; the
+  checkpoints of ``checkpoint_dir`` follow the same rule in
+  ``_engine.checkpoint``).
 
 skorch's ``AccelerateMixin`` is not used: in a trial with this net it gave
 4 times the gradients under accumulation, sharded the validation set (so
@@ -81,9 +85,23 @@ def launched_world() -> World | None:
 
 
 def is_writer(estimator: Any) -> bool:
-    """Whether this process writes the files of ``estimator``: always, except
-    in the processes other than 0 of a launched job fitting with
-    ``distributed=True``."""
+    """Whether this process writes the files a user asks ``estimator`` for.
+
+    Always, except in the processes other than 0 of a launched job fitting
+    with ``distributed=True``: they hold the same model, and process 0 alone
+    writes it. Only user-requested files (``save_pretrained``) consult this;
+    pickles and skops files are made in every process.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The estimator asked to write (its ``distributed`` parameter counts).
+
+    Returns
+    -------
+    bool
+        True if this process writes the files.
+    """
     if not getattr(estimator, "distributed", False):
         return True
     world = launched_world()

@@ -7,10 +7,12 @@ loaded from that folder. ``trust_remote_code`` is never enabled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -291,15 +293,52 @@ def save_pretrained(
 def dump_pretrained(model: Any, tokenizer: Any) -> dict[str, bytes]:
     """Serialise a model and/or tokenizer to ``{filename: bytes}``.
 
-    The result is portable: safetensors weights, no absolute paths.
+    The result is portable: safetensors weights, no absolute paths. Every
+    process of a ``torch.distributed`` job makes its own dump (a pickle, a
+    skops file, the start of another estimator): transformers writes a
+    model's files only in process 0 of a process group
+    (``should_save_on_this_rank``), right for a folder the processes share,
+    wrong for these, so here the model writes in this process whatever its
+    rank. Which process writes the folders a user asks for is decided by the
+    caller (``_engine.distributed.is_writer``).
     """
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _saving_in_this_process(model):
         save_pretrained(model, tokenizer, tmp)
-        return {
+        files = {
             p.relative_to(tmp).as_posix(): p.read_bytes()
             for p in Path(tmp).rglob("*")
             if p.is_file()
         }
+    if model is not None and "config.json" not in files:
+        raise RuntimeError(
+            "transformers wrote no model files for an in-memory copy in this "
+            f"process (torch.distributed rank {_rank()}); please report this "
+            "with your transformers version."
+        )
+    return files
+
+
+def _rank() -> int:
+    """This process's rank in an initialised process group (0 outside one)."""
+    import torch
+
+    dist = torch.distributed
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+@contextlib.contextmanager
+def _saving_in_this_process(model: Any) -> Iterator[None]:
+    """While dumping, ``model.save_pretrained`` writes in this process even if
+    it is not process 0 of a process group (see :func:`dump_pretrained`)."""
+    name = "should_save_on_this_rank"
+    if model is None or _rank() == 0 or not hasattr(model, name):
+        yield
+        return
+    setattr(model, name, lambda is_main_process: is_main_process)  # shadows
+    try:
+        yield
+    finally:
+        vars(model).pop(name, None)
 
 
 def load_dumped(
