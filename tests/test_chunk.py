@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _precision import assert_agree, tolerance
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
@@ -129,7 +130,7 @@ def test_a_texts_windows_share_its_sample_weight(tiny_bert):
     est.fit(X, Y, sample_weight=weights)
     tok = windows(est, X)
     per_text = np.bincount(tok.owners, weights=record.train.weights, minlength=len(X))
-    np.testing.assert_allclose(per_text, weights, rtol=1e-6)
+    assert_agree(per_text, weights, "float32")  # float32 weight arithmetic
     # windows of one text weigh the same
     first = record.train.weights[tok.owners == 0]
     np.testing.assert_allclose(first, weights[0] / len(first))
@@ -194,11 +195,12 @@ def test_predict_proba_aggregates_the_windows(clf, how):
             [reduce(outputs[tok.owners == i], axis=0) for i in range(len(texts))]
         )
     proba = clf.set_params(chunk_aggregation=how).predict_proba(texts)
-    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
-    np.testing.assert_allclose(proba, _softmax(logits), atol=1e-5)
+    assert_agree(proba.sum(axis=1), 1, "float32")
+    # the windows run one at a time, unpadded: a float32 reference
+    assert_agree(proba, _softmax(logits), clf.precision_, "float32")
     np.testing.assert_array_equal(clf.predict(texts), clf.classes_[proba.argmax(1)])
     dec = clf.decision_function(texts)
-    np.testing.assert_allclose(dec, logits[:, 1] - logits[:, 0], atol=1e-5)
+    assert_agree(dec, logits[:, 1] - logits[:, 0], clf.precision_, "float32")
 
 
 def test_aggregations_differ_on_long_texts_only(clf):
@@ -207,8 +209,10 @@ def test_aggregations_differ_on_long_texts_only(clf):
         for how in CHUNK_AGGREGATIONS
     }
     for how in CHUNK_AGGREGATIONS[1:]:
-        np.testing.assert_allclose(out[how][[1, 3]], out["mean_logits"][[1, 3]])
-        assert not np.allclose(out[how][[0, 2]], out["mean_logits"][[0, 2]])
+        assert_agree(out[how][[1, 3]], out["mean_logits"][[1, 3]], clf.precision_)
+        assert not np.allclose(
+            out[how][[0, 2]], out["mean_logits"][[0, 2]], **tolerance(clf.precision_)
+        )
 
 
 def test_aggregate_windows_by_hand():
@@ -231,8 +235,8 @@ def test_repeated_texts_and_several_parts_match(clf, monkeypatch):
 
     whole = clf.predict_proba(X)
     monkeypatch.setattr(inference, "STREAM_ROWS", 2)
-    np.testing.assert_allclose(clf.predict_proba(X), whole, atol=1e-6)
-    np.testing.assert_allclose(whole[:6], whole[6:], atol=1e-6)
+    assert_agree(clf.predict_proba(X), whole, clf.precision_)
+    assert_agree(whole[:6], whole[6:], clf.precision_)  # other batches
 
 
 def test_short_texts_give_what_truncate_gives(tiny_bert):
@@ -240,11 +244,13 @@ def test_short_texts_give_what_truncate_gives(tiny_bert):
     trunc = BertClassifier(tiny_bert, **{**FAST, **kw}).fit(SHORT, Y_SHORT)
     chunk = chunked(model=tiny_bert, **kw).fit(SHORT, Y_SHORT)
     assert trunc.long_text == "truncate"  # the default
-    np.testing.assert_allclose(
-        chunk.predict_proba(SHORT), trunc.predict_proba(SHORT), atol=1e-6
+    assert_agree(
+        chunk.predict_proba(SHORT), trunc.predict_proba(SHORT), chunk.precision_
     )
-    assert [r["valid_loss"] for r in chunk.history_] == pytest.approx(
-        [r["valid_loss"] for r in trunc.history_]
+    assert_agree(
+        [r["valid_loss"] for r in chunk.history_],
+        [r["valid_loss"] for r in trunc.history_],
+        chunk.precision_,
     )
 
 
@@ -255,7 +261,7 @@ def test_multilabel_probabilities_are_sigmoids_of_the_aggregate(tiny_bert):
     outputs = per_window(est, tok)
     logits = np.stack([outputs[tok.owners == i].max(axis=0) for i in range(4)])
     proba = est.predict_proba(X[:4])
-    np.testing.assert_allclose(proba, 1 / (1 + np.exp(-logits)), atol=1e-5)
+    assert_agree(proba, 1 / (1 + np.exp(-logits)), est.precision_, "float32")
     assert est.predict(X[:4]).shape == (4, 2)
 
 
@@ -271,7 +277,7 @@ def test_regressor_aggregates_its_windows(tiny_bert, how):
     reduce = np.mean if how == "mean_logits" else np.max
     raw = np.array([reduce(outputs[tok.owners == i]) for i in range(4)])
     expected = raw * reg.target_scale_[0] + reg.target_mean_[0]
-    np.testing.assert_allclose(reg.predict(X[:4]), expected, rtol=1e-5)
+    assert_agree(reg.predict(X[:4]), expected, reg.precision_, "float32")
     assert np.isfinite(reg.score(X, y))
 
 
@@ -356,8 +362,8 @@ def test_clone_and_pickle_keep_the_parameters(clf):
     assert {k: twin.get_params()[k] for k in params} == params
     restored = pickle.loads(pickle.dumps(clf))
     assert {k: restored.get_params()[k] for k in params} == params
-    np.testing.assert_allclose(
-        restored.predict_proba(X[:4]), clf.predict_proba(X[:4]), atol=1e-6
+    assert_agree(
+        restored.predict_proba(X[:4]), clf.predict_proba(X[:4]), clf.precision_
     )
 
 

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _precision import assert_agree
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -93,10 +94,11 @@ def test_a_grid_search_encodes_each_text_once(tiny_bert, monkeypatch):
     search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1, 10]}, cv=3)
     search.fit(TEXTS, LABELS)
     assert count.rows == len(set(TEXTS))
-    np.testing.assert_allclose(
+    fresh = BertTransformer(tiny_bert).fit(TEXTS)
+    assert_agree(
         search.best_estimator_[0].transform(TEXTS),
-        BertTransformer(tiny_bert).fit(TEXTS).transform(TEXTS),
-        atol=1e-6,
+        fresh.transform(TEXTS),
+        fresh.precision_,
     )
 
 
@@ -124,9 +126,9 @@ def test_a_changed_setting_never_returns_stale_vectors(tiny_bert, change):
         warnings.simplefilter("ignore")
         cached = BertTransformer(tiny_bert, cache=True, **change).fit(TEXTS)
         fresh = BertTransformer(tiny_bert, **change).fit(TEXTS)
-        np.testing.assert_allclose(
-            cached.transform(TEXTS), fresh.transform(TEXTS), atol=1e-6
-        )
+        # exact: a stale vector of another precision is within bfloat16's
+        # tolerance of the right one
+        np.testing.assert_array_equal(cached.transform(TEXTS), fresh.transform(TEXTS))
 
 
 def test_fine_tuned_weights_get_their_own_space(tiny_bert, monkeypatch):
@@ -223,14 +225,14 @@ def test_streaming_gives_the_same_vectors_and_one_warning(tiny_bert, monkeypatch
         warnings.simplefilter("always")
         streamed = bt.transform(long_texts)
     assert len([w for w in caught if "truncated" in str(w.message)]) == 1
-    np.testing.assert_allclose(streamed, whole, atol=1e-6)
+    assert_agree(streamed, whole, bt.precision_)
     chunked = bt.set_params(long_text="chunk")
-    np.testing.assert_allclose(
+    assert_agree(
         chunked.transform(long_texts),
         BertTransformer(tiny_bert, max_length=16, long_text="chunk")
         .fit(long_texts)
         .transform(long_texts),
-        atol=1e-6,
+        bt.precision_,
     )
 
 
@@ -261,7 +263,7 @@ def test_embedding_streams_by_tokens(tiny_bert, monkeypatch):
 
     monkeypatch.setattr(inference, "streamed", spy)
     monkeypatch.setattr(inference, "STREAM_TOKENS", 16 * 3)  # 3 rows a part
-    np.testing.assert_allclose(bt.transform(TEXTS), whole, atol=1e-6)
+    assert_agree(bt.transform(TEXTS), whole, bt.precision_)
     assert seen == [16]
 
 
@@ -270,7 +272,7 @@ def test_prediction_streams_too(tiny_bert, monkeypatch):
     clf.fit(TEXTS, LABELS)
     whole = clf.predict_proba(TEXTS)
     monkeypatch.setattr(inference, "STREAM_ROWS", 5)
-    np.testing.assert_allclose(clf.predict_proba(TEXTS), whole, atol=1e-6)
+    assert_agree(clf.predict_proba(TEXTS), whole, clf.precision_)
 
 
 def test_no_copy_without_repeated_rows(tiny_bert):
