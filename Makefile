@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup demo test lint wheel-check docs bench clean
+.PHONY: setup demo test lint wheel-check docs bench clean test-bfloat16
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,21 @@ lint: setup
 test: lint
 	$(BIN)/python -m pytest -q
 	$(MAKE) wheel-check
+
+# The numerically sensitive tests as a CPU with bfloat16 units runs them
+# (precision="auto" is then bfloat16; emulated, and slower, where the units
+# are missing) and as one without them runs them, whatever this CPU has
+# (SKLEARN_BERT_TEST_BFLOAT16, read by tests/_precision.py only).
+NUMERIC_TESTS ?= tests/test_transformer.py tests/test_classifier.py \
+	tests/test_token.py tests/test_export.py tests/test_engine.py \
+	tests/test_dask.py tests/test_distributed.py tests/test_machines.py \
+	tests/test_speed_features.py tests/test_persistence.py tests/test_chunk.py \
+	tests/test_fusion.py tests/test_qa.py tests/test_contrastive.py \
+	tests/test_transformer_finetune.py tests/test_mlm.py
+
+test-bfloat16: setup
+	SKLEARN_BERT_TEST_BFLOAT16=native $(BIN)/python -m pytest -q $(NUMERIC_TESTS)
+	SKLEARN_BERT_TEST_BFLOAT16=absent $(BIN)/python -m pytest -q $(NUMERIC_TESTS)
 
 # Build the wheel and sdist, install the wheel into a clean environment and
 # import it, so a file missing from the package fails here, not for a user.
@@ -77,3 +92,38 @@ docs-check: docs
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver; }
 	$(BIN)/python -m pip install -q selenium
 	$(BIN)/python docs/check_site.py $(DOCS_HTML)
+
+# Other Pythons and the lowest dependency versions (docs/install.rst, "Tested
+# Python and dependency versions"). Each gets its own venv, built by the
+# setup rules above: `make test-python PY=3.13` (.venv-py3.13, torch
+# $(TORCH_SPEC), the default suite) and `make test-lowest` (.venv-lowest on
+# Python 3.11, every runtime dependency at the floor pinned in
+# $(LOWEST_REQS), used as pip constraints; the test and examples extras take
+# whatever versions fit those pins).
+LOWEST_REQS ?= requirements/lowest.txt
+LOWEST_PY ?= 3.11
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+# $(call find_python,3.13): pyenv's newest 3.13.N, else python3.13 on PATH.
+find_python = $(or $(shell ls -d $(PYENV_ROOT)/versions/$(1).*/bin/python3 \
+	2>/dev/null | grep -E '/versions/$(subst .,\.,$(1))\.[0-9]+/' | sort -V | tail -n 1), \
+	$(shell command -v python$(1) 2>/dev/null))
+need_python = $(if $(call find_python,$(1)),, \
+	$(error No Python $(1): looked in $(PYENV_ROOT)/versions/$(1).*/bin and for \
+	python$(1) on PATH; install it, e.g. pyenv install $(1)))
+
+.PHONY: test-python test-lowest
+test-python:
+	$(if $(PY),,$(error Usage: make test-python PY=3.12))
+	$(call need_python,$(PY))
+	$(MAKE) setup VENV=.venv-py$(PY) PYTHON=$(call find_python,$(PY))
+	.venv-py$(PY)/bin/python -m pytest -q
+
+# A changed pin reinstalls into .venv-lowest (an extra prerequisite of the
+# .installed rule above; pip then moves each package to its pin).
+.venv-lowest/.installed: $(LOWEST_REQS)
+
+test-lowest:
+	$(call need_python,$(LOWEST_PY))
+	PIP_CONSTRAINT="$(CURDIR)/$(LOWEST_REQS)" $(MAKE) setup VENV=.venv-lowest \
+	  PYTHON=$(call find_python,$(LOWEST_PY)) TORCH_SPEC=torch
+	.venv-lowest/bin/python -m pytest -q
