@@ -91,6 +91,23 @@ def test_fit_reads_text_and_tabular_columns(clf):
     assert set(clf.predict(TEXT_ONLY)) <= {"pos", "neg"}
 
 
+@pytest.mark.parametrize(
+    "as_dtype", ["object", "string"], ids=["object-None", "nullable-NA"]
+)
+def test_a_missing_category_is_one_category_whatever_its_dtype(as_dtype):
+    """``None`` in an object column (pandas 2's default for text) and ``pd.NA``
+    in a nullable string column are imputed as ``"missing"``, not kept as a
+    category "None" or refused."""
+    from sklearn_bert._tasks.sequence.tabular import _plain_strings, auto_preprocessor
+
+    shop = pd.Series(["north", None, "south", "north"], dtype=as_dtype)
+    frame = _plain_strings(pd.DataFrame({"shop": shop, "price": [1.0, 2, 3, 4]}))
+    prep = auto_preprocessor(frame).fit(frame)
+    names = prep.get_feature_names_out().tolist()
+    assert "cat__shop_missing" in names and "cat__shop_None" not in names
+    assert prep.transform(frame)[1, names.index("cat__shop_missing")] == 1.0
+
+
 def test_preprocessor_is_fitted_on_the_training_rows_only(tiny_bert):
     train = TEXT_ONLY.iloc[:12]
     clf = fused(tiny_bert).fit(train, Y[:12])

@@ -138,22 +138,25 @@ def check_fused_frame(
 
 
 def _plain_strings(frame: Any) -> Any:
-    """``frame`` with pandas' nullable string columns (missing values
-    ``pd.NA``, which scikit-learn's imputers and encoders cannot compare) as
-    Python objects, missing values as None."""
+    """``frame`` with its string-like columns as Python objects whose missing
+    values are all ``np.nan``, the one missing value scikit-learn's imputers
+    and encoders recognise in object columns: ``None`` (pandas 2's object
+    columns) and ``pd.NA`` (nullable string columns, which cannot even be
+    compared) would otherwise become a category of their own or an error."""
     import pandas as pd
 
-    nullable = [
+    stringlike = [
         name
         for name, dtype in frame.dtypes.items()
-        if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA
+        if (isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA)
+        or (pd.api.types.is_object_dtype(dtype) and frame[name].isna().any())
     ]
-    if not nullable:
+    if not stringlike:
         return frame
     frame = frame.copy()
-    for name in nullable:
+    for name in stringlike:
         column = frame[name].astype(object)
-        frame[name] = column.where(column.notna(), None)
+        frame[name] = column.where(column.notna(), np.nan)
     return frame
 
 
