@@ -99,7 +99,8 @@ docs-check: docs
 # $(TORCH_SPEC), the default suite) and `make test-lowest` (.venv-lowest on
 # Python 3.11, every runtime dependency at the floor pinned in
 # $(LOWEST_REQS), used as pip constraints; the test and examples extras take
-# whatever versions fit those pins).
+# whatever versions fit those pins). TEST_ARGS picks tests, e.g.
+# `make test-python PY=3.12 TEST_ARGS="tests/test_common.py"`.
 LOWEST_REQS ?= requirements/lowest.txt
 LOWEST_PY ?= 3.11
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
@@ -116,7 +117,7 @@ test-python:
 	$(if $(PY),,$(error Usage: make test-python PY=3.12))
 	$(call need_python,$(PY))
 	$(MAKE) setup VENV=.venv-py$(PY) PYTHON=$(call find_python,$(PY))
-	.venv-py$(PY)/bin/python -m pytest -q
+	.venv-py$(PY)/bin/python -m pytest -q $(TEST_ARGS)
 
 # A changed pin reinstalls into .venv-lowest (an extra prerequisite of the
 # .installed rule above; pip then moves each package to its pin).
@@ -126,4 +127,4 @@ test-lowest:
 	$(call need_python,$(LOWEST_PY))
 	PIP_CONSTRAINT="$(CURDIR)/$(LOWEST_REQS)" $(MAKE) setup VENV=.venv-lowest \
 	  PYTHON=$(call find_python,$(LOWEST_PY)) TORCH_SPEC=torch
-	.venv-lowest/bin/python -m pytest -q
+	.venv-lowest/bin/python -m pytest -q $(TEST_ARGS)
