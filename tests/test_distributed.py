@@ -276,7 +276,7 @@ def test_two_processes_train_the_single_process_model(
 @needs_fork
 @pytest.mark.parametrize("name", ["classifier", "regressor"])
 def test_every_process_holds_a_usable_estimator(tmp_path, no_dropout, name):
-    # issue 19: process 1's estimator predicted, but its pickle did not load
+    # process 1's estimator used to predict while its pickle did not load
     # (its in-memory model folder was empty: transformers writes files in
     # process 0 of a process group only)
     pytest.importorskip("skops")
