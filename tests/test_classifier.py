@@ -570,3 +570,35 @@ def test_fine_food_beats_baselines():
     clf = BertClassifier(random_state=0).fit(X, y)
     acc = clf.score(Xt, yt)
     assert acc > max(tfidf.score(Xt, yt), frozen.score(Xt, yt), 0.794)
+
+
+# -- input containers ----------------------------------------------------------
+
+
+def test_a_list_of_pairs_is_read_as_two_columns(tiny_bert):
+    """A Python list of (text_a, text_b) rows is 2-D, as in scikit-learn: the
+    same sentence pairs as a two-column DataFrame."""
+    frame = pd.DataFrame({"a": X_BIN, "b": X_BIN[::-1]})
+    as_tuples = list(zip(X_BIN, X_BIN[::-1], strict=True))
+    as_lists = [list(row) for row in as_tuples]
+    clf = clf_(tiny_bert, precision="float32").fit(frame, Y_BIN)
+    expected = clf.decision_function(frame)
+    for rows in (as_tuples, as_lists):
+        fitted = clf_(tiny_bert, precision="float32").fit(rows, Y_BIN)
+        np.testing.assert_array_equal(fitted.decision_function(rows), expected)
+    reg = reg_(tiny_bert, precision="float32").fit(frame, np.arange(16.0))
+    np.testing.assert_array_equal(reg.predict(as_tuples), reg.predict(frame))
+    with pytest.raises(ValueError, match="row 0 has 2 items and row 1 has 1"):
+        clf.predict([("a", "b"), ("c",)])
+
+
+@pytest.mark.parametrize("missing", [None, float("nan")], ids=["None", "nan"])
+def test_a_missing_label_in_a_list_is_an_error(tiny_bert, missing):
+    """``frame["label"].tolist()`` of a column with a gap: an error naming the
+    row, as for a Series, never a class ``'nan'``."""
+    labels = Y_BIN.tolist()
+    labels[5] = missing
+    with pytest.raises(ValueError, match="missing value.*row 5"):
+        clf_(tiny_bert).fit(X_BIN, labels)
+    with pytest.raises(ValueError, match="missing value.*row 5"):
+        clf_(tiny_bert).fit(X_BIN, pd.Series(labels, dtype=object))

@@ -108,6 +108,16 @@ def test_a_missing_category_is_one_category_whatever_its_dtype(as_dtype):
     assert prep.transform(frame)[1, names.index("cat__shop_missing")] == 1.0
 
 
+def test_predict_checks_parameters_changed_after_fit(clf):
+    """``set_params`` after ``fit`` is checked again at ``predict``, as for
+    text input, naming the parameter (not ``range() arg 3 must not be zero``)."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    clf.set_params(batch_size=0)
+    with pytest.raises(InvalidParameterError, match="batch_size"):
+        clf.predict(TEXT_ONLY)
+
+
 def test_preprocessor_is_fitted_on_the_training_rows_only(tiny_bert):
     train = TEXT_ONLY.iloc[:12]
     clf = fused(tiny_bert).fit(train, Y[:12])

@@ -541,3 +541,10 @@ def test_bundled_model_learns_to_answer_unseen_entities():
     qa = BertQuestionAnswerer(lr=1e-4, max_epochs=4, **params).fit(X, y)
     before, after = untrained.score(X_test, y_test), qa.score(X_test, y_test)
     assert after > before + 0.3, (before, after)
+
+
+def test_a_list_of_question_context_tuples_is_the_two_columns(qa_bert, data):
+    X, _ = data
+    rows = list(X.itertuples(index=False, name=None))  # [(question, context), ...]
+    assert isinstance(rows[0], tuple)
+    assert list(qa_bert.predict(rows)) == list(qa_bert.predict(X))

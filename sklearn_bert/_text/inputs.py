@@ -178,7 +178,7 @@ def check_text_input(X: Any, *, allow_pairs: bool = True) -> TextInput:
         else:
             raise ValueError(f"Expected 1-D or 2-D input, got {X.ndim}-D.")
     elif hasattr(X, "__iter__") and not isinstance(X, dict):
-        cols = [list(X)]
+        cols = _list_columns(list(X))
     else:
         raise TypeError(
             "Expected a list, array, Series or DataFrame of texts, got "
@@ -202,6 +202,36 @@ def check_text_input(X: Any, *, allow_pairs: bool = True) -> TextInput:
         columns=columns,
         is_frame=isinstance(X, pd.DataFrame),
     )
+
+
+def _list_columns(rows: list) -> list[list]:
+    """The columns of a Python list: one column of texts, or, when every row
+    is itself a list, tuple or array (a list of sentence pairs, as scikit-learn
+    reads a list of lists: 2-D), one column per position."""
+    if not rows or not all(
+        isinstance(row, list | tuple | np.ndarray) and not isinstance(row, str)
+        for row in rows
+    ):
+        return [rows]
+    widths = [len(row) for row in rows]
+    if len(set(widths)) != 1:
+        first = next(i for i, w in enumerate(widths) if w != widths[0])
+        raise ValueError(
+            f"Expected rows of one length (a text, or a pair of texts); row 0 "
+            f"has {widths[0]} items and row {first} has {widths[first]}."
+        )
+    return [[row[j] for row in rows] for j in range(widths[0])]
+
+
+def as_target_array(y: Any) -> np.ndarray:
+    """``np.asarray(y)`` that keeps a missing label visible: a Python list of
+    strings holding None or NaN (what ``frame["label"].tolist()`` gives)
+    becomes an object array, not strings with a class ``'nan'``."""
+    if isinstance(y, list | tuple) and any(
+        is_missing(v) for v in y if not isinstance(v, list | tuple | np.ndarray)
+    ):
+        return np.asarray(y, dtype=object)
+    return np.asarray(y)
 
 
 def check_sample_weight_length(sample_weight: Any, n_samples: int) -> np.ndarray:

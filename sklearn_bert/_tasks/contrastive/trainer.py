@@ -149,15 +149,15 @@ def pair_targets(y: Any, n_rows: int) -> tuple[list[Any], str]:
     """
     from sklearn.utils.multiclass import type_of_target
 
-    from ..._text.inputs import check_target_values
+    from ..._text.inputs import as_target_array, check_target_values
 
     if y is None:
         raise ValueError("Contrastive fine-tuning needs targets: call fit(X, y).")
-    y_type = type_of_target(y, input_name="y")
-    values = np.asarray(y)
+    values = as_target_array(y)
     if len(values) != n_rows:
         raise ValueError(f"X has {n_rows} rows but y has {len(values)} targets.")
     check_target_values(values)
+    y_type = type_of_target(y, input_name="y")
     if y_type == "multilabel-indicator":
         return list(values.astype(np.float32)), "sets"
     if y_type in ("continuous", "continuous-multioutput"):

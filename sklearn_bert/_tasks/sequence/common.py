@@ -92,6 +92,7 @@ class SequenceBase(FineTuneBase):
         """Check ``predict``'s ``X`` against what ``fit`` saw."""
         if not self._fused:
             return self._check_text(X, reset=False)
+        self._check_inference_params()  # as _check_text does for texts
         self._check_not_chunked()
         from .tabular import check_fused_frame, tabular_matrix
 

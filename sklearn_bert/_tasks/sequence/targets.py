@@ -9,7 +9,11 @@ from typing import Any
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ..._text.inputs import check_sample_weight_length, check_target_values
+from ..._text.inputs import (
+    as_target_array,
+    check_sample_weight_length,
+    check_target_values,
+)
 
 
 @dataclass
@@ -129,7 +133,7 @@ def standardize(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
 def _as_array(y: Any, expected: str) -> np.ndarray:
     """``np.asarray(y)``, with a clear error for ragged rows."""
     try:
-        return np.asarray(y)
+        return as_target_array(y)
     except (ValueError, TypeError):
         raise ValueError(
             f"{expected}; got rows of different lengths (a ragged sequence)."
