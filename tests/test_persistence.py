@@ -5,6 +5,8 @@
   no ``functools.partial``, no torch or skorch classes), and predicts the
   same; a fused text-plus-tabular model adds ``numpy.dtype`` (kept by its
   fitted ``SimpleImputer``). A file holding another type is refused.
+- Saved files name the public classes (``sklearn_bert.BertClassifier``),
+  and files written with the private module names still load.
 - Pickles record the library version; a state from another version loads
   (with a warning) or fails with a message naming both versions.
 - Loading never unpickles bytes and never writes outside its temporary
@@ -14,12 +16,15 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _precision import assert_agree
 from skorch.callbacks import Callback
 from test_common import ESTIMATORS, assert_same_outputs, fitted, outputs
 
@@ -168,3 +173,40 @@ def test_a_crafted_state_cannot_write_outside_or_smuggle_pickles(
     state["_net_state"]["module"]["hf_files"][name] = b"{}"
     with pytest.raises(ValueError, match="only relative names"):
         _load_state(estimator, state)
+
+
+# -- public names in saved files ------------------------------------------------
+
+OLD = Path(__file__).parent / "data" / "saved_0.1.0.dev0"
+
+
+@pytest.mark.parametrize("case", ESTIMATORS, ids=str)
+def test_saved_files_name_the_public_class(case, tiny_model_dirs):
+    """Pickles and skops files refer to ``sklearn_bert.<Class>``, never to the
+    private module that defines it: moving code never breaks a saved model."""
+    estimator = fitted(case, tiny_model_dirs, FAMILY)
+    name = type(estimator).__name__
+    assert qualified(type(estimator)) == f"sklearn_bert.{name}"
+    assert b"sklearn_bert._" not in pickle.dumps(estimator)
+    untrusted = sio.get_untrusted_types(data=sio.dumps(estimator))
+    assert f"sklearn_bert.{name}" in untrusted
+    assert not [t for t in untrusted if t.startswith("sklearn_bert._")]
+
+
+def test_files_saved_with_the_private_names_still_load():
+    """A pickle and a skops file written before the public names (release
+    0.1.0.dev0: ``sklearn_bert._tasks.sequence.classifier.BertClassifier``)
+    load and predict as they did."""
+    expected = json.loads((OLD / "expected.json").read_text())
+    X = expected["X"]
+    blob = (OLD / "classifier.pkl").read_bytes()
+    assert b"sklearn_bert._tasks.sequence.classifier" in blob
+    old_pickle = pickle.loads(blob)
+    data = (OLD / "classifier.skops").read_bytes()
+    private = "sklearn_bert._tasks.sequence.classifier.BertClassifier"
+    assert sio.get_untrusted_types(data=data) == [private]
+    old_skops = sio.loads(data, trusted=[private])
+    for loaded in (old_pickle, old_skops):
+        assert type(loaded) is BertClassifier
+        assert loaded.precision == "float32"
+        assert_agree(loaded.predict_proba(X), expected["predict_proba"], "float32")
