@@ -14,23 +14,6 @@ from ._tasks.token.estimator import BertTokenClassifier
 from ._tasks.transformer import BertTransformer
 from ._version import __version__
 
-# Saved files name the public path of a class (``sklearn_bert.BertClassifier``
-# in a pickle, a skops file and its trusted types), never the private module
-# that defines it, so moving code never breaks a saved model; files written
-# with the private names still load (the modules stay importable).
-for _public in (
-    BertClassifier,
-    BertContrastiveClassifier,
-    BertContrastiveRegressor,
-    BertMaskedLM,
-    BertQuestionAnswerer,
-    BertRegressor,
-    BertTokenClassifier,
-    BertTransformer,
-):
-    _public.__module__ = __name__
-del _public
-
 __all__ = [
     "DEFAULT_MODEL",
     "BertClassifier",
@@ -45,3 +28,12 @@ __all__ = [
     "clear_cache",
     "__version__",
 ]
+
+# Saved files name the public path of a class (``sklearn_bert.BertClassifier``
+# in a pickle, a skops file and its trusted types), never the private module
+# that defines it, so moving code never breaks a saved model; files written
+# with the private names still load (the modules stay importable).
+for _name in __all__:
+    if isinstance(globals()[_name], type):
+        globals()[_name].__module__ = __name__
+del _name
