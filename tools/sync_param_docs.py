@@ -102,11 +102,20 @@ def synced_docstring(cls: type, doc: str) -> str:
     return "\n".join(out)
 
 
+def defining_file(cls: type) -> Path:
+    """The file that defines ``cls``: read from its own methods' code, since a
+    public class's ``__module__`` names the package, not its private module."""
+    for value in vars(cls).values():
+        if inspect.isfunction(value):
+            return Path(inspect.getsourcefile(value))
+    raise ValueError(f"{cls.__name__} defines no function of its own")
+
+
 def sync(check: bool) -> list[str]:
     """Rewrite (or check) every estimator's docstring; return stale classes."""
     stale = []
     for cls in estimators():
-        path = Path(inspect.getsourcefile(cls))
+        path = defining_file(cls)
         source = path.read_text()
         tree = ast.parse(source)
         node = next(
