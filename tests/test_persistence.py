@@ -193,20 +193,36 @@ def test_saved_files_name_the_public_class(case, tiny_model_dirs):
     assert not [t for t in untrusted if t.startswith("sklearn_bert._")]
 
 
-def test_files_saved_with_the_private_names_still_load():
-    """A pickle and a skops file written before the public names (release
-    0.1.0.dev0: ``sklearn_bert._tasks.sequence.classifier.BertClassifier``)
-    load and predict as they did."""
+def _old_files() -> tuple[list[str], list]:
     expected = json.loads((OLD / "expected.json").read_text())
-    X = expected["X"]
+    return expected["X"], expected["predict_proba"]
+
+
+def _predicts_as_saved(loaded) -> None:
+    X, expected = _old_files()
+    assert type(loaded) is BertClassifier
+    assert loaded.precision == "float32"
+    assert_agree(loaded.predict_proba(X), expected, "float32")
+
+
+@pytest.mark.skipif(
+    int(np.__version__.split(".")[0]) < 2,
+    reason="the pickle was written under NumPy 2, whose pickles NumPy 1 cannot "
+    "read (numpy._core); the skops file below covers NumPy 1",
+)
+def test_a_pickle_saved_with_the_private_names_still_loads():
+    """A pickle written before the public names (release 0.1.0.dev0:
+    ``sklearn_bert._tasks.sequence.classifier.BertClassifier``) loads and
+    predicts as it did."""
     blob = (OLD / "classifier.pkl").read_bytes()
     assert b"sklearn_bert._tasks.sequence.classifier" in blob
-    old_pickle = pickle.loads(blob)
+    _predicts_as_saved(pickle.loads(blob))
+
+
+def test_a_skops_file_saved_with_the_private_names_still_loads():
+    """The same for a skops file: it names the private class, which the user
+    trusts by that name."""
     data = (OLD / "classifier.skops").read_bytes()
     private = "sklearn_bert._tasks.sequence.classifier.BertClassifier"
     assert sio.get_untrusted_types(data=data) == [private]
-    old_skops = sio.loads(data, trusted=[private])
-    for loaded in (old_pickle, old_skops):
-        assert type(loaded) is BertClassifier
-        assert loaded.precision == "float32"
-        assert_agree(loaded.predict_proba(X), expected["predict_proba"], "float32")
+    _predicts_as_saved(sio.loads(data, trusted=[private]))
