@@ -10,6 +10,7 @@ estimator and docstrings read whole in an IDE.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
@@ -141,6 +142,49 @@ DEFAULTS: dict[str, Any] = {
     "checkpoint_dir": None,
     "distributed": False,
 }
+
+
+@dataclass(frozen=True)
+class AutoBudget:
+    """What ``"auto"`` means for ``max_epochs`` and ``lr`` in one task.
+
+    Attributes
+    ----------
+    steps : int
+        Optimizer steps to aim for (``max_epochs="auto"``).
+    epochs : tuple of int
+        The range of epochs that may take.
+    lr : float
+        The encoder's peak learning rate (``lr="auto"``).
+    """
+
+    steps: int
+    epochs: tuple[int, int]
+    lr: float
+
+
+#: The "auto" training budget of each task (user guide, "Defaults that
+#: adapt"), keyed by the estimators' ``_task``:
+#:
+#: - about 250 optimizer steps in 3 to 20 epochs at 5e-5 for most tasks;
+#: - token labelling at 2e-4: on 200 NER sentences, entity F1 0.280 at 5e-5,
+#:   0.310 at 1e-4, 0.366 at 2e-4 (benchmarks/results/ner_lr_2e-4.json);
+#: - contrastive fine-tuning: each step sees every pair of its batch, so few
+#:   steps at a higher rate do what SetFit's many explicit pairs do (on 8
+#:   fine-food reviews per class, 10 steps at 1e-4 scored within 2 points of
+#:   60 steps at 2e-5 in a sixth of the time:
+#:   benchmarks/results/few_shot_contrastive_budget.json).
+AUTO_BUDGET: dict[str, AutoBudget] = {
+    "sequence": AutoBudget(steps=250, epochs=(3, 20), lr=5e-5),
+    "masked-lm": AutoBudget(steps=250, epochs=(3, 20), lr=5e-5),
+    "question-answering": AutoBudget(steps=250, epochs=(3, 20), lr=5e-5),
+    "token": AutoBudget(steps=250, epochs=(3, 20), lr=2e-4),
+    "contrastive": AutoBudget(steps=20, epochs=(1, 10), lr=1e-4),
+}
+
+#: With ``head_lr="auto"``: the head's peak learning rate, as a multiple of
+#: the encoder's, when the head starts from random weights.
+AUTO_HEAD_LR_FACTOR = 20.0
 
 #: Parameters whose default an estimator may choose (with its own reason).
 OWN_DEFAULTS = frozenset({"max_length", "batch_size", "long_text", "stride"})

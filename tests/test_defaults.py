@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from sklearn_bert import BertClassifier, BertRegressor, BertTokenClassifier
-from sklearn_bert._engine.finetune import (
-    AUTO_EPOCHS,
-    AUTO_HEAD_LR_FACTOR,
-    AUTO_LR,
-    AUTO_STEPS,
-)
-from sklearn_bert._tasks.token.estimator import AUTO_TOKEN_LR
+from sklearn_bert._params import AUTO_BUDGET, AutoBudget
+
+# The documented defaults (user guide, "Defaults that adapt"), stated here
+# rather than read from the code: about 250 optimizer steps in 3 to 20
+# epochs; the encoder at 5e-5 (2e-4 for token labelling); a new head at 20
+# times the encoder's rate.
+AUTO_STEPS, AUTO_EPOCHS, AUTO_LR, TOKEN_LR, HEAD_FACTOR = 250, (3, 20), 5e-5, 2e-4, 20
 
 POS = ["good film great", "great story love", "happy good friendly", "love great"]
 NEG = ["bad film terrible", "terrible story hate", "sad bad slow", "hate terrible"]
@@ -36,8 +36,7 @@ def _optimizer_lrs(est):
 # steps an epoch for 64 rows (2 epochs).
 @pytest.mark.parametrize("n, epochs", [(16, 5), (64, 2)])
 def test_auto_epochs_aim_at_a_number_of_steps(tiny_bert, n, epochs, monkeypatch):
-    monkeypatch.setattr(BertClassifier, "_auto_steps", 12)
-    monkeypatch.setattr(BertClassifier, "_auto_epochs", (1, 5))
+    monkeypatch.setitem(AUTO_BUDGET, "sequence", AutoBudget(12, (1, 5), 5e-5))
     X, y = _data(n)
     clf = BertClassifier(tiny_bert, max_length=16, batch_size=8, random_state=0)
     clf.fit(X, y)
@@ -78,7 +77,7 @@ def test_a_new_head_learns_faster_than_the_encoder(tiny_bert):
         tiny_bert, max_length=16, batch_size=8, max_epochs=1, random_state=0
     ).fit(X, y)
     assert clf.lr_ == AUTO_LR
-    assert clf.head_lr_ == pytest.approx(AUTO_HEAD_LR_FACTOR * AUTO_LR)
+    assert clf.head_lr_ == pytest.approx(HEAD_FACTOR * AUTO_LR)
     assert _optimizer_lrs(clf) == pytest.approx([clf.lr_, clf.head_lr_])
 
 
@@ -132,7 +131,23 @@ def test_other_heads_get_the_same_rule(tiny_bert, make):
         est = BertTokenClassifier(tiny_bert, max_length=16, batch_size=8, max_epochs=1)
         words = [t.split() for t in POS + NEG]
         est.fit(words, [["B"] + ["O"] * (len(w) - 1) for w in words])
-    assert est.head_lr_ == pytest.approx(AUTO_HEAD_LR_FACTOR * est.lr_)
+    assert est.head_lr_ == pytest.approx(HEAD_FACTOR * est.lr_)
+
+
+def test_every_task_has_a_row_in_the_auto_table():
+    assert AUTO_BUDGET["sequence"] == AutoBudget(AUTO_STEPS, AUTO_EPOCHS, AUTO_LR)
+    assert AUTO_BUDGET["token"] == AutoBudget(AUTO_STEPS, AUTO_EPOCHS, TOKEN_LR)
+    assert AUTO_BUDGET["contrastive"] == AutoBudget(20, (1, 10), 1e-4)
+    import sklearn_bert._tasks.contrastive.trainer  # noqa: F401 (loaded lazily)
+    from sklearn_bert._engine.finetune import FineTuneBase
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    tasks = {sub._task for sub in subclasses(FineTuneBase)}
+    assert tasks == set(AUTO_BUDGET)
 
 
 def test_tagging_has_its_own_auto_learning_rate(tiny_bert):
@@ -140,8 +155,8 @@ def test_tagging_has_its_own_auto_learning_rate(tiny_bert):
     tags = [["B"] + ["O"] * (len(w) - 1) for w in words]
     tagger = BertTokenClassifier(tiny_bert, max_length=16, batch_size=8, max_epochs=1)
     tagger.fit(words, tags)
-    assert tagger.lr_ == AUTO_TOKEN_LR != AUTO_LR
-    assert _optimizer_lrs(tagger) == pytest.approx([AUTO_TOKEN_LR, tagger.head_lr_])
+    assert tagger.lr_ == TOKEN_LR != AUTO_LR
+    assert _optimizer_lrs(tagger) == pytest.approx([TOKEN_LR, tagger.head_lr_])
     explicit = BertTokenClassifier(
         tiny_bert, max_length=16, batch_size=8, max_epochs=1, lr=5e-5
     ).fit(words, tags)

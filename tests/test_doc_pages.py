@@ -138,12 +138,14 @@ def test_search_page_runs(
 ):
     import joblib
 
-    from sklearn_bert import BertClassifier, clear_cache
+    from sklearn_bert import clear_cache
 
     monkeypatch.chdir(tmp_path)  # the folder caches land here
     # "auto" epochs capped at 3 (instead of up to 20 on these few rows): the
     # page's fine-tunings stay fast, and its code is unchanged
-    monkeypatch.setattr(BertClassifier, "_auto_epochs", (1, 3))
+    from sklearn_bert._params import AUTO_BUDGET, AutoBudget
+
+    monkeypatch.setitem(AUTO_BUDGET, "sequence", AutoBudget(250, (1, 3), 5e-5))
     namespace = {"__name__": "__search__", **search_data}
     try:
         # n_jobs=2 in threads, so that the workers see the tiny model too

@@ -28,7 +28,7 @@ from skorch.callbacks import Callback
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
 from sklearn_bert import BertTokenClassifier
-from sklearn_bert._engine.data import split_train_valid
+from sklearn_bert._engine.stopping import split_train_valid
 from sklearn_bert._nn.losses import IGNORE_INDEX, TokenLoss
 from sklearn_bert._tasks.token.scoring import looks_like_iob, resolve_scoring
 from sklearn_bert._tasks.token.words import (
@@ -310,7 +310,6 @@ def test_validation_split_keeps_sentences_together():
     groups = np.repeat(np.arange(10), [1, 3, 1, 1, 2, 1, 1, 4, 1, 1])
     train, valid = split_train_valid(
         len(groups),
-        early_stopping=True,
         validation_fraction=0.3,
         stratify=None,
         random_state=0,
@@ -449,7 +448,6 @@ def test_early_stopping_validation_score_and_callbacks(tiny_bert):
     est = tagger(
         tiny_bert,
         max_epochs=2,
-        early_stopping=True,
         validation_fraction=0.25,
         callbacks=[counter],
     ).fit(X_TRAIN[:16], Y_TRAIN[:16])

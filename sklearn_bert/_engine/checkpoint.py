@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 
 #: Version of the layout above.
 FORMAT = 1
@@ -174,13 +174,10 @@ class Checkpointer(Callback):
     def on_train_end(self, net, **kwargs):
         if getattr(net, "interrupted_", False):
             return  # keep the last complete epoch to resume from
-        restored = any(
-            isinstance(cb, EarlyStopping)
-            and cb.load_best
-            and cb.best_model_weights_ is not None
-            and cb.best_epoch_ != net.history[-1, "epoch"]
-            for _, cb in net.callbacks_
-        )
+        stopper = _early_stopping(net)
+        # early stopping's on_train_end (before this one) restored the best
+        # epoch's weights: the last epoch's checkpoint no longer holds them
+        restored = stopper is not None and stopper.restores(net)
         if self._saved_epoch == len(net.history) and not restored:
             self._mark_finished()
         else:
@@ -217,9 +214,9 @@ class Checkpointer(Callback):
             rng["cuda"] = torch.cuda.get_rng_state(device)
         _save_tensors(rng, tmp / "rng.safetensors")
         stopping = _early_stopping(net)
-        if stopping is not None and stopping.best_model_weights_ is not None:
+        if stopping is not None and stopping.best_weights_ is not None:
             _save_tensors(
-                {k: to_cpu(v) for k, v in stopping.best_model_weights_.items()},
+                {k: to_cpu(v) for k, v in stopping.best_weights_.items()},
                 tmp / "best.safetensors",
             )
         collate = getattr(net, "iterator_train__collate_fn", None)
@@ -242,13 +239,7 @@ class Checkpointer(Callback):
             },
             "scheduler": net.scheduler_.state_dict(),
             "grad_scaler": net.grad_scaler_.state_dict(),
-            "early_stopping": None
-            if stopping is None
-            else {
-                "misses_": stopping.misses_,
-                "dynamic_threshold_": float(stopping.dynamic_threshold_),
-                "best_epoch_": stopping.best_epoch_,
-            },
+            "early_stopping": None if stopping is None else stopping.state(),
             "collate_rng": collate.get_rng_state()
             if hasattr(collate, "get_rng_state")
             else None,
@@ -277,8 +268,11 @@ class Checkpointer(Callback):
         os.replace(tmp, checkpoint.path / "state.json")
 
 
-def _early_stopping(net: Any) -> EarlyStopping | None:
-    return next((cb for _, cb in net.callbacks_ if isinstance(cb, EarlyStopping)), None)
+def _early_stopping(net: Any) -> Any:
+    """The fit's :class:`~._engine.stopping.EarlyStopper`, or None."""
+    from .stopping import EarlyStopper
+
+    return next((cb for _, cb in net.callbacks_ if isinstance(cb, EarlyStopper)), None)
 
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
@@ -375,14 +369,13 @@ class Checkpoint:
             net.grad_scaler_.load_state_dict(state["grad_scaler"])
         stopping = _early_stopping(net)
         if stopping is not None and state["early_stopping"] is not None:
-            for name, value in state["early_stopping"].items():
-                setattr(stopping, name, value)
             best = self.path / "best.safetensors"
             device = torch.device(net.device)
-            stopping.best_model_weights_ = (
+            stopping.load_state(
+                state["early_stopping"],
                 {k: v.to(device) for k, v in load_file(str(best)).items()}
                 if best.is_file()
-                else None
+                else None,
             )
         collate = getattr(net, "iterator_train__collate_fn", None)
         if state.get("collate_rng") is not None and hasattr(collate, "set_rng_state"):

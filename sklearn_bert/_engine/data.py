@@ -6,7 +6,6 @@
   weights and row numbers.
 - :class:`LengthGroupedSampler`: batches of rows of similar length, drawn
   afresh every epoch.
-- :func:`split_train_valid`: the early-stopping split.
 """
 
 from __future__ import annotations
@@ -244,57 +243,3 @@ def validation_loader(
     return torch.utils.data.DataLoader(
         dataset, batch_sampler=batches, collate_fn=collate_fn, **kwargs
     )
-
-
-def split_train_valid(
-    n_samples: int,
-    *,
-    early_stopping: bool,
-    validation_fraction: float,
-    stratify: np.ndarray | None,
-    random_state: int,
-    groups: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Training and validation row indices (validation only for early stopping).
-
-    Stratified on ``stratify`` when given and possible. With ``groups`` (one
-    group id per row, for example the text of each chunk), whole groups go to
-    one side: ``validation_fraction`` is then a fraction of the groups, each
-    group stratified on the ``stratify`` value of its first row (the rows of
-    a group share it). Groups ``0, 1, 2, ...`` of one row each split as
-    ``groups=None`` does.
-    """
-    indices = np.arange(n_samples)
-    if not early_stopping:
-        return indices, None
-    if groups is not None:
-        _, first, inverse = np.unique(
-            np.asarray(groups), return_index=True, return_inverse=True
-        )
-        _, valid_groups = split_train_valid(
-            len(first),
-            early_stopping=True,
-            validation_fraction=validation_fraction,
-            stratify=None if stratify is None else np.asarray(stratify)[first],
-            random_state=random_state,
-        )
-        in_valid = np.isin(inverse, valid_groups)
-        return indices[~in_valid], indices[in_valid]
-    from sklearn.model_selection import train_test_split
-
-    n_valid = int(math.ceil(validation_fraction * n_samples))
-    if n_valid < 1 or n_samples - n_valid < 1:
-        raise ValueError(
-            f"validation_fraction={validation_fraction} leaves no training or no "
-            f"validation rows out of {n_samples}; use more data or "
-            "early_stopping=False."
-        )
-    strat = stratify
-    if strat is not None:
-        _, counts = np.unique(strat, return_counts=True, axis=0)
-        if counts.min() < 2 or n_valid < len(counts):
-            strat = None
-    train, valid = train_test_split(
-        indices, test_size=n_valid, random_state=random_state, stratify=strat
-    )
-    return np.sort(train), np.sort(valid)

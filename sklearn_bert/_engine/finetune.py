@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._params import TRAINING, constraints
+from .._params import AUTO_BUDGET, AUTO_HEAD_LR_FACTOR, TRAINING, constraints
 from .base import BertBase
 
 
@@ -91,17 +91,6 @@ class Budget:
     head_lr: float
 
 
-#: With ``max_epochs="auto"``: optimizer steps to aim for, and the range of
-#: epochs that may take.
-AUTO_STEPS = 250
-AUTO_EPOCHS = (3, 20)
-#: With ``lr="auto"``: the encoder's peak learning rate.
-AUTO_LR = 5e-5
-#: With ``head_lr="auto"``: the head's peak learning rate, as a multiple of
-#: the encoder's (a new head starts from random weights).
-AUTO_HEAD_LR_FACTOR = 20.0
-
-
 @dataclass
 class TrainingData:
     """The tokenized training rows and how to split and score them.
@@ -149,16 +138,13 @@ class FineTuneBase(BertBase):
         **constraints(*TRAINING),
     }
 
-    #: What ``"auto"`` means for this estimator (see :meth:`_budget`).
-    _auto_steps = AUTO_STEPS
-    _auto_epochs = AUTO_EPOCHS
-    _auto_lr = AUTO_LR
+    #: The task's row of ``_params.AUTO_BUDGET`` (what ``"auto"`` means).
+    _task: str
 
     # -- the template --------------------------------------------------------
     def _fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> None:
         from .._nn.freezing import freeze_layers, train_heads, unfreeze
         from .._text.tokenize import effective_max_length, pad_token_id
-        from .data import split_train_valid
         from .device import release_memory, resolve_precision, seed_from, seeded
         from .net import build_net
 
@@ -184,16 +170,7 @@ class FineTuneBase(BertBase):
         dataset = data.dataset
         if len(dataset) == 0:
             raise ValueError("X holds nothing to train on (no tokens in any row).")
-        train_idx, valid_idx = split_train_valid(
-            len(dataset),
-            early_stopping=self.early_stopping,
-            validation_fraction=self.validation_fraction,
-            stratify=data.stratify,
-            random_state=seed,
-            groups=data.groups,
-        )
-        train = dataset if valid_idx is None else dataset.subset(train_idx)
-        valid = None if valid_idx is None else dataset.subset(valid_idx)
+        stopper, train, valid = self._early_stopping(data, seed)
         if world is not None:
             from .distributed import check_same_data
 
@@ -218,8 +195,7 @@ class FineTuneBase(BertBase):
                 valid=valid,
                 pad_token_id=pad_token_id(tokenizer),
                 device=device,
-                scorer=data.scorer,
-                score_name=data.score_name,
+                stopper=stopper,
                 collate=data.collate,
                 valid_collate=data.valid_collate,
                 checkpointer=checkpointer,
@@ -267,15 +243,34 @@ class FineTuneBase(BertBase):
         steps = steps_per_epoch(
             n_train, self.batch_size, self.gradient_accumulation_steps
         )
+        auto = AUTO_BUDGET[self._task]
         epochs = self.max_epochs
         if epochs == "auto":
-            low, high = self._auto_epochs
-            epochs = int(np.clip(math.ceil(self._auto_steps / steps), low, high))
-        lr = self._auto_lr if self.lr == "auto" else float(self.lr)
+            low, high = auto.epochs
+            epochs = int(np.clip(math.ceil(auto.steps / steps), low, high))
+        lr = auto.lr if self.lr == "auto" else float(self.lr)
         head_lr = getattr(self, "head_lr", None)
         if head_lr == "auto":
             head_lr = AUTO_HEAD_LR_FACTOR * lr if prepared.new_head else lr
         return Budget(int(epochs), lr, lr if head_lr is None else float(head_lr))
+
+    def _early_stopping(self, data: TrainingData, seed: int):
+        """The early stopper (None without ``early_stopping``) and the
+        training and validation sequences (see :mod:`._engine.stopping`)."""
+        if not self.early_stopping:
+            return None, data.dataset, None
+        from .stopping import EarlyStopper
+
+        stopper = EarlyStopper(
+            validation_fraction=self.validation_fraction,
+            patience=self.n_iter_no_change,
+            scorer=data.scorer,
+            score_name=data.score_name,
+        )
+        train, valid = stopper.split(
+            data.dataset, stratify=data.stratify, groups=data.groups, seed=seed
+        )
+        return stopper, train, valid
 
     # -- warm starts and checkpoints -------------------------------------------
     def _checkpoint_to_resume(self, previous: dict | None):

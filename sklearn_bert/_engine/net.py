@@ -13,8 +13,9 @@
 - gradient clipping, and a gradient scaler for float16 autocast;
 - ``on_grad_computed`` notified once per optimizer step, with the complete
   (accumulated, unscaled) gradients;
-- validation scores computed from the outputs of skorch's own validation
-  pass (the validation rows are run once per epoch);
+- early stopping by one callback (:class:`~._engine.stopping.EarlyStopper`)
+  that ends training with its own exception, told apart from a real
+  ``KeyboardInterrupt``;
 - pickles holding plain data: the module's Hugging Face folder and head
   weights, the loss's name and arguments, the history.
 
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.callbacks import Callback, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.history import History
 from skorch.utils import TeeGenerator
@@ -40,7 +41,7 @@ from .._nn.portable import export_module, import_module
 from .data import Collate, FeatureDataset, training_loader, validation_loader
 from .device import autocast
 from .distributed import DataParallelMixin, World
-from .inference import to_cpu
+from .stopping import EarlyStopper, StopTraining, user_stopped
 
 
 def linear_schedule(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
@@ -156,45 +157,45 @@ class BertNet(NeuralNet):
         weight = y_true["weight"].to(self.device)
         return (losses * weight).sum() / (self.weight_scale * len(weight))
 
-    def get_iterator(self, dataset, training=False):
-        if training:  # the epochs already trained (a resumed or continued fit)
-            self.iterator_train__first_epoch = len(self.history)
-        return super().get_iterator(dataset, training=training)
-
     def fit_loop(self, X, y=None, **fit_params):
-        # skorch stops training quietly on KeyboardInterrupt (its
-        # ``partial_fit`` swallows it): remember it, so that the estimator's
-        # fit raises instead of keeping a half-trained model. A callback that
-        # ends training early (early stopping) is not an interruption.
+        # skorch documents ``fit_loop`` as one to leave alone; this wrapper
+        # adds no bookkeeping of its own. It tells the two ways a fit can end
+        # early apart: early stopping (``StopTraining``, see
+        # ``_engine.stopping``) completes the fit; a real ``KeyboardInterrupt``,
+        # which skorch's ``partial_fit`` swallows, is remembered, so that the
+        # estimator's fit raises instead of keeping a half-trained model.
         self.interrupted_ = False
         try:
             return super().fit_loop(X, y, **fit_params)
-        except KeyboardInterrupt as exc:
-            if not isinstance(exc, StopTraining):
-                self.interrupted_ = True
+        except StopTraining:
+            return self
+        except KeyboardInterrupt:
+            self.interrupted_ = True
             raise
 
     def notify(self, method_name, **cb_kwargs):
-        # skorch's callbacks (EarlyStopping) end training by raising
-        # KeyboardInterrupt from ``on_epoch_end``: tell it from a real one.
-        try:
-            super().notify(method_name, **cb_kwargs)
-        except KeyboardInterrupt as exc:
-            if (
-                method_name == "on_epoch_end"
-                and not isinstance(exc, StopTraining)
-                and _raised_by_callback(exc)
-            ):
-                raise StopTraining() from exc
-            raise
+        # A user's skorch ``EarlyStopping`` ends training the skorch way, by
+        # raising ``KeyboardInterrupt`` from ``on_epoch_end``: when its own
+        # state says it stopped, that is early stopping, not an interruption.
+        if method_name != "on_epoch_end":
+            return super().notify(method_name, **cb_kwargs)
+        self.on_epoch_end(self, **cb_kwargs)
+        for _, callback in self.callbacks_:
+            try:
+                callback.on_epoch_end(self, **cb_kwargs)
+            except KeyboardInterrupt:
+                if user_stopped(callback):
+                    raise StopTraining from None
+                raise
+        return None
 
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        if training and iterator is not None:
+    def get_iterator(self, dataset, training=False):
+        if training:  # the epochs already trained (a resumed or continued fit)
+            self.iterator_train__first_epoch = len(self.history)
+        iterator = super().get_iterator(dataset, training=training)
+        if training:  # accumulation groups close at the epoch's last batch
             self._n_batches = len(iterator)
-            self._batch_number = 0
-        return super().run_single_epoch(
-            iterator, training, prefix, step_fn, **fit_params
-        )
+        return iterator
 
     def _group(self) -> tuple[int, bool]:
         """Size of the current batch's accumulation group, and whether the
@@ -244,9 +245,11 @@ class BertNet(NeuralNet):
         )
 
     def train_step(self, batch, **fit_params):
+        # the epoch's training batches so far (skorch opens a history row for
+        # each batch before this step; validation batches come after them)
+        self._batch_number = len(self.history[-1, "batches"]) - 1
         step = self.train_step_single(batch, **fit_params)
         _, closes = self._group()
-        self._batch_number += 1
         if closes:
             self._optimizer_step(batch)
         return step
@@ -281,7 +284,7 @@ class BertNet(NeuralNet):
         for _, callback in getattr(self, "callbacks_", []):
             if hasattr(callback, "best_model_weights_"):
                 callback.best_model_weights_ = None
-            if isinstance(callback, ValidScore):
+            if isinstance(callback, EarlyStopper):
                 callback.release()
         self.train_split = None
 
@@ -359,19 +362,6 @@ def param_groups(
     ]
 
 
-class StopTraining(KeyboardInterrupt):
-    """A callback ended training early (skorch's way is to raise
-    ``KeyboardInterrupt`` from ``on_epoch_end``): the fit is complete."""
-
-
-def _raised_by_callback(exc: BaseException) -> bool:
-    """Whether ``exc`` was raised by a skorch callback's own code."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and isinstance(tb.tb_frame.f_locals.get("self"), Callback)
-
-
 class DataParallelBertNet(DataParallelMixin, BertNet):
     """A :class:`BertNet` training across the processes of a launched job
     (see :mod:`._engine.distributed`); a plain ``BertNet`` once trained.
@@ -404,46 +394,6 @@ def _to_float(y_pred):
     return y_pred
 
 
-class ValidScore(Callback):
-    """Record a task score of the validation rows after each epoch.
-
-    The score is computed from the outputs of skorch's validation pass
-    (collected in ``on_batch_end``), so the validation rows are run once.
-    ``scorer(outputs, dataset)`` receives the outputs in dataset row order.
-    """
-
-    def __init__(self, scorer: Callable[[list[Any], FeatureDataset], float], name: str):
-        self.scorer = scorer
-        self.name = name
-
-    def on_epoch_begin(self, net, **kwargs):
-        self._outputs: dict[int, Any] = {}
-
-    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
-        if training or y_pred is None:
-            return
-        out = to_cpu(y_pred)
-        for k, i in enumerate(batch[1]["index"].tolist()):
-            self._outputs[i] = _row(out, k)
-
-    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
-        if dataset_valid is None or not self._outputs:
-            return
-        outputs = [self._outputs[i] for i in range(len(dataset_valid))]
-        net.history.record(self.name, float(self.scorer(outputs, dataset_valid)))
-        self._outputs = {}
-
-    def release(self) -> None:
-        self.scorer = None
-        self._outputs = {}
-
-
-def _row(out: Any, k: int) -> Any:
-    if isinstance(out, tuple | list):
-        return type(out)(_row(o, k) for o in out)
-    return out[k].numpy()
-
-
 class _FixedValidSplit:
     """A ``train_split`` returning a fixed validation dataset (or none)."""
 
@@ -465,8 +415,7 @@ def build_net(
     valid: FeatureDataset | None,
     pad_token_id: int,
     device: Any,
-    scorer: Callable[[list[Any], FeatureDataset], float] | None = None,
-    score_name: str = "valid_score",
+    stopper: EarlyStopper | None = None,
     collate: Callable | None = None,
     valid_collate: Callable | None = None,
     checkpointer: Callback | None = None,
@@ -481,7 +430,9 @@ def build_net(
     are resolved (never ``"auto"``).
     ``collate`` replaces the padding collate of the training batches (for
     example dynamic masking), ``valid_collate`` that of the validation
-    batches (default: ``collate``). ``checkpointer`` (see
+    batches (default: ``collate``). ``stopper`` (with ``valid``) stops
+    early, scores the validation rows and keeps the best weights (see
+    :mod:`._engine.stopping`). ``checkpointer`` (see
     :mod:`._engine.checkpoint`) runs after the built-in callbacks and the
     user's, so that it saves what they updated. ``seed`` seeds the batches'
     own generator. With ``world``, a :class:`DataParallelBertNet` trains
@@ -500,20 +451,9 @@ def build_net(
             "0; give some rows a positive weight."
         )
     callbacks: list[tuple[str, Callback]] = []
-    if valid is not None and scorer is not None:
-        callbacks.append((score_name, ValidScore(scorer, score_name)))
-    if valid is not None and est.early_stopping:
-        callbacks.append(
-            (
-                "early_stopping",
-                EarlyStopping(
-                    monitor="valid_loss",
-                    patience=est.n_iter_no_change,
-                    load_best=True,
-                    sink=print if verbose >= 1 else _silent,
-                ),
-            )
-        )
+    if stopper is not None:
+        stopper.verbose = verbose
+        callbacks.append(("early_stopping", stopper))
     if verbose >= 2:
         callbacks.append(("progress", ProgressBar()))
     callbacks.extend((f"user_{i}", cb) for i, cb in enumerate(est.callbacks or []))
@@ -558,7 +498,3 @@ def build_net(
         weight_scale=weight_scale,
         **parallel,
     )
-
-
-def _silent(*args, **kwargs) -> None:
-    return None

@@ -17,17 +17,6 @@ import numpy as np
 
 from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
 
-#: With ``max_epochs="auto"``: optimizer steps to aim for, and the range of
-#: epochs that may take (few-shot data sets are a few batches). Each step
-#: sees every pair of its batch, so few steps at a higher learning rate do
-#: what SetFit's many explicit pairs do: on 8 fine-food reviews per class,
-#: 10 steps at 1e-4 scored within 2 points of 60 steps at 2e-5 in a sixth of
-#: the time (see the user guide, "Few-shot classification").
-AUTO_STEPS = 20
-AUTO_EPOCHS = (1, 10)
-#: With ``lr="auto"``: the encoder's peak learning rate.
-AUTO_LR = 1e-4
-
 
 class ContrastiveTrainer(FineTuneBase):
     """Fine-tunes an encoder contrastively (used by the public estimators).
@@ -37,9 +26,7 @@ class ContrastiveTrainer(FineTuneBase):
     """
 
     _hf_task = "base"
-    _auto_steps = AUTO_STEPS
-    _auto_epochs = AUTO_EPOCHS
-    _auto_lr = AUTO_LR
+    _task = "contrastive"
 
     def __init__(
         self,

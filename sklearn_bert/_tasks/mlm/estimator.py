@@ -229,6 +229,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         "whole_word_masking": ["boolean"],
     }
     _hf_task = "mlm"
+    _task = "masked-lm"
 
     def __init__(
         self,

@@ -226,6 +226,7 @@ class BertQuestionAnswerer(FineTuneBase):
         "null_score_threshold": [Real, None],
     }
     _hf_task = "qa"
+    _task = "question-answering"
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ class SequenceBase(FineTuneBase):
         **constraints("pooling", "distributed", *CHUNKING, *FUSION),
     }
     _hf_task = "base"
+    _task = "sequence"
 
     #: The history key and function of the validation score.
     _score_name = "valid_score"

@@ -20,9 +20,6 @@ from .words import (
     prepare_word_tokenizer,
 )
 
-#: With ``lr="auto"``: the encoder's peak learning rate for token labelling.
-AUTO_TOKEN_LR = 2e-4
-
 
 class BertTokenClassifier(FineTuneBase):
     """Fine-tune a BERT-style encoder to tag every token (NER, POS tagging).
@@ -223,7 +220,7 @@ class BertTokenClassifier(FineTuneBase):
     #: ``lr="auto"`` for tagging (a per-task default): on 200 sentences of the
     #: Japanese NER corpus entity F1 rose from 0.280 at 5e-5 to 0.310 at 1e-4
     #: and 0.366 at 2e-4 (see the user guide, "Defaults that adapt").
-    _auto_lr = AUTO_TOKEN_LR
+    _task = "token"
 
     def __init__(
         self,
