@@ -59,6 +59,16 @@ FACTORIES: dict[str, Callable[[str], Any]] = {
     ),
 }
 ALL = tuple(FACTORIES)
+#: The classifier and the regressor on a DataFrame of a text column beside
+#: tabular ones (``text_columns``): a group of their own, tried with the
+#: kinds that apply to a DataFrame (see section 8).
+FUSED = ("BertClassifier[text_columns]", "BertRegressor[text_columns]")
+FACTORIES["BertClassifier[text_columns]"] = lambda m: BertClassifier(
+    m, text_columns="text", **SMALL
+)
+FACTORIES["BertRegressor[text_columns]"] = lambda m: BertRegressor(
+    m, text_columns="text", **SMALL
+)
 #: Estimators of single texts and sentence pairs.
 TEXT = ("BertTransformer", "BertClassifier", "BertRegressor", "BertMaskedLM")
 SUPERVISED = (
@@ -76,6 +86,13 @@ INFERENCE: dict[str, tuple[str, ...]] = {
     "BertMaskedLM": ("transform", "score"),
     "BertTokenClassifier": ("predict", "predict_proba", "score"),
     "BertQuestionAnswerer": ("predict", "score"),
+    "BertClassifier[text_columns]": (
+        "predict",
+        "predict_proba",
+        "decision_function",
+        "score",
+    ),
+    "BertRegressor[text_columns]": ("predict", "score"),
 }
 
 
@@ -114,6 +131,15 @@ def good(name: str) -> tuple[Any, Any]:
     if name == "BertQuestionAnswerer":
         X, y = qa_frame(2)
         return X.astype(object), list(y)
+    if name in FUSED:
+        X = pd.DataFrame(
+            {
+                "text": pd.Series(TEXTS, dtype=object),
+                "price": np.linspace(1.0, 6.0, len(TEXTS)),
+                "shop": pd.Series(["a", "b", "c"] * 2, dtype=object),
+            }
+        )
+        return X, good(name.split("[")[0])[1]
     if name == "BertRegressor":
         return list(TEXTS), np.linspace(0.0, 5.0, len(TEXTS))
     return list(TEXTS), np.array(["pos", "neg"] * 3, dtype=object)
@@ -131,6 +157,10 @@ def inject(name: str, value: Any, *, question: bool = False) -> tuple[Any, Any]:
     X, y = good(name)
     if name == "BertTokenClassifier":
         X[1] = ["Mary", value]
+    elif name in FUSED:
+        X = X.copy()
+        X["text"] = X["text"].astype(object)
+        X.at[1, "text"] = value
     elif name == "BertQuestionAnswerer":
         columns = {c: X[c].tolist() for c in X.columns}
         columns["question" if question else "context"][1] = value
@@ -144,10 +174,11 @@ def inject(name: str, value: Any, *, question: bool = False) -> tuple[Any, Any]:
 
 def call(name: str, method: str, est: Any, X: Any, y: Any) -> Any:
     """``est.<method>`` with the arguments the estimator takes."""
+    supervised = name in SUPERVISED or name in FUSED
     if method == "fit":
-        return est.fit(X, y) if name in SUPERVISED else est.fit(X)
+        return est.fit(X, y) if supervised else est.fit(X)
     if method == "score":
-        return est.score(X, y) if name in SUPERVISED else est.score(X)
+        return est.score(X, y) if supervised else est.score(X)
     return getattr(est, method)(X)
 
 
@@ -210,7 +241,7 @@ for label, value, error, match in [
     def run_value(name, method, est, ctx, value=value):
         return call(name, method, est, *inject(name, value, question=True))
 
-    kind(label, cells(ALL, inference=True), run_value, error, match)
+    kind(label, cells(ALL + FUSED, inference=True), run_value, error, match)
 
 
 # 2. X itself is bad
@@ -657,7 +688,7 @@ for label, params, also_after_fit in [
     ('long_text="cut"', {"long_text": "cut"}, True),
 ]:
     (param,) = params
-    names = having(param)
+    names = having(param, ALL + FUSED)
     where = cells(names) + (
         [(n, m) for n in names for m in INFERENCE[n]] if also_after_fit else []
     )
@@ -675,21 +706,21 @@ def run_device(device):
 
 kind(
     'device="tpu"',
-    cells(ALL, inference=True),
+    cells(ALL + FUSED, inference=True),
     run_device("tpu"),
     ValueError,
     "device='tpu' is not a device torch knows",
 )
 kind(
     'device="cuda" without CUDA',
-    cells(ALL, inference=True),
+    cells(ALL + FUSED, inference=True),
     run_device("cuda"),
     ValueError,
     "CUDA is not available",
 )
 kind(
     'precision="float16" on the CPU',
-    cells(FINE_TUNING) + [(n, m) for n in ALL for m in INFERENCE[n]],
+    cells(FINE_TUNING + FUSED) + [(n, m) for n in ALL + FUSED for m in INFERENCE[n]],
     with_params({"precision": "float16", "device": "cpu"}),
     ValueError,
     "not supported on the CPU",
@@ -709,7 +740,64 @@ kind(
 )
 
 
-# 7. a model that cannot be loaded
+# 7. text beside tabular columns (text_columns): X must be a DataFrame whose
+# columns are matched by name to fit's
+def with_fused(change, *, fit_params=None):
+    def run(name, method, est, ctx):
+        X, y = good(name)
+        if fit_params:
+            est.set_params(**fit_params)
+        return call(name, method, est, change(X), y)
+
+    return run
+
+
+for label, where, change, params, error, match in [
+    (
+        "a list where a DataFrame was fitted",
+        cells(FUSED, inference=True),
+        lambda X: X["text"].tolist(),
+        None,
+        TypeError,
+        "must be a pandas DataFrame",
+    ),
+    (
+        "a tabular column missing",
+        cells(FUSED, (), inference=True),
+        lambda X: X.drop(columns="price"),
+        None,
+        ValueError,
+        r"missing the column\(s\) \['price'\]",
+    ),
+    (
+        "a column not seen in fit",
+        cells(FUSED, (), inference=True),
+        lambda X: X.assign(extra=1.0),
+        None,
+        ValueError,
+        r"column\(s\) \['extra'\] not seen in fit",
+    ),
+    (
+        "text_columns names an absent column",
+        cells(FUSED),
+        lambda X: X,
+        {"text_columns": "review"},
+        ValueError,
+        r"text_columns names \['review'\]",
+    ),
+    (
+        'long_text="chunk" with text_columns',
+        cells(FUSED, inference=True),
+        lambda X: X,
+        {"long_text": "chunk"},
+        ValueError,
+        "long_text='chunk' does not apply with text_columns",
+    ),
+]:
+    kind(label, where, with_fused(change, fit_params=params), error, match)
+
+
+# 7b. a model that cannot be loaded
 def with_model(key):
     def run(name, method, est, ctx):
         X, y = good(name)
@@ -867,7 +955,8 @@ kind(
 def fitted(tiny_bert) -> dict[str, Any]:
     """One fitted estimator of each kind, on plain input."""
     return {
-        name: call(name, "fit", FACTORIES[name](tiny_bert), *good(name)) for name in ALL
+        name: call(name, "fit", FACTORIES[name](tiny_bert), *good(name))
+        for name in ALL + FUSED
     }
 
 
@@ -1071,7 +1160,7 @@ def test_matrix_size_is_documented():
 
 def test_matrix_covers_every_estimator_and_method():
     covered = {(name, method) for k in KINDS for name, method in k.cells}
-    for name in ALL:
+    for name in ALL + FUSED:
         for method in ("fit", *INFERENCE[name]):
             assert (name, method) in covered, (name, method)
         if name in SAVES:

@@ -325,12 +325,18 @@ def test_regressor_sample_weight(tiny_bert):
 def test_pairs_are_encoded_as_cls_a_sep_b_sep(tiny_bert):
     pairs = pd.DataFrame({"a": ["good film"] * 4, "b": ["bad story"] * 4})
     clf = clf_(tiny_bert).fit(pairs, ["x", "y", "x", "y"])
-    features = clf._tokenize(
-        clf.tokenizer_,
-        clf.net_.module_.hf_model,
-        clf._check_text(pairs, reset=False),
-        clf.max_length_,
-    ).features[0]
+    from sklearn_bert._tasks.sequence.rows import input_kind
+
+    features = (
+        input_kind(clf, fitting=False)
+        .tokenize(
+            clf.tokenizer_,
+            clf.net_.module_.hf_model,
+            clf._check_text(pairs, reset=False),
+            clf.max_length_,
+        )
+        .features[0]
+    )
     tok = clf.tokenizer_
     text = tok.convert_ids_to_tokens(features["input_ids"])
     assert text == ["[CLS]", "good", "film", "[SEP]", "bad", "story", "[SEP]"]

@@ -287,11 +287,18 @@ def test_head_lr_gives_new_weights_their_own_learning_rate(tiny_bert):
 # -- several text columns ---------------------------------------------------------
 
 
+def _tokenized(clf, X):
+    """The sequences a fitted fused model reads for ``X``."""
+    from sklearn_bert._tasks.sequence.rows import input_kind
+
+    kind = input_kind(clf, fitting=False)
+    return kind.tokenize(clf.tokenizer_, clf.net_.module_.hf_model, kind.check(X), 32)
+
+
 def test_join_encodes_texts_as_one_sequence(tiny_bert):
     clf = fused(tiny_bert, text_columns=["review", "title"]).fit(X_DF, Y)
     assert clf.net_.module_.n_texts == 1
-    rows = clf._predict_rows(X_DF)
-    tok = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    tok = _tokenized(clf, X_DF)
     features = tok.features
     sep = clf.tokenizer_.sep_token_id
     assert features[0]["input_ids"].count(sep) == 2  # [CLS] a [SEP] b [SEP]
@@ -322,8 +329,7 @@ def test_separate_encodes_each_text_with_its_own_budget(tiny_bert):
 def test_three_text_columns_join_with_separators(tiny_bert):
     X = X_DF.assign(note=["note"] * len(Y))
     clf = fused(tiny_bert, text_columns=["review", "title", "note"]).fit(X, Y)
-    rows = clf._predict_rows(X)
-    tok = clf._tokenize(clf.tokenizer_, clf.net_.module_.hf_model, rows, 32)
+    tok = _tokenized(clf, X)
     features = tok.features
     assert features[0]["input_ids"].count(clf.tokenizer_.sep_token_id) == 3
 

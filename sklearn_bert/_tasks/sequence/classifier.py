@@ -416,10 +416,10 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         return self._fit_atomically(X, y, sample_weight)
 
     def _prepare(self, X, y, sample_weight) -> Prepared:
-        rows, fitted = self._fit_rows(X)
+        rows, fitted, adaptation = self._prepare_rows(X)
         labels = encode_labels(y, len(rows), self.class_weight, sample_weight)
         return Prepared(
-            self._adaptation_input(X, rows),
+            adaptation,
             rows,
             targets=labels.targets,
             weights=labels.weights,

@@ -372,10 +372,10 @@ class BertRegressor(RegressorMixin, SequenceBase):
     def _prepare(self, X, y, sample_weight) -> Prepared:
         from ..._text.inputs import check_sample_weight_length
 
-        rows, fitted = self._fit_rows(X)
+        rows, fitted, adaptation = self._prepare_rows(X)
         Z, mean, scale, ndim = standardize(y, len(rows))
         return Prepared(
-            self._adaptation_input(X, rows),
+            adaptation,
             rows,
             targets=list(Z),
             weights=check_sample_weight_length(sample_weight, len(rows)),

@@ -27,7 +27,7 @@ TRUSTED_TYPES = ("numpy.dtype",)
 
 
 @dataclass
-class FusedRows:
+class FusedInput:
     """The validated rows of a fused estimator.
 
     Attributes
@@ -51,9 +51,9 @@ class FusedRows:
     def __len__(self) -> int:
         return len(self.texts[0])
 
-    def take(self, indices: Any) -> FusedRows:
+    def take(self, indices: Any) -> FusedInput:
         """The rows at ``indices`` (texts and preprocessed values only)."""
-        return FusedRows(
+        return FusedInput(
             texts=[[column[i] for i in indices] for column in self.texts],
             tabular=None,
             index=None,
@@ -82,7 +82,7 @@ def check_fused_frame(
     X: Any,
     text_columns: list[str],
     fitted_columns: list[str] | None = None,
-) -> tuple[FusedRows, list[str]]:
+) -> tuple[FusedInput, list[str]]:
     """Check a fused estimator's ``X``; return its rows and its columns.
 
     In ``fit`` (``fitted_columns`` None) every column other than
@@ -134,7 +134,7 @@ def check_fused_frame(
     texts = [check_text_input(X[name]).texts for name in text_columns]
     tabular_columns = [c for c in fitted_columns if c not in text_columns]
     tabular = _plain_strings(X[tabular_columns]) if tabular_columns else None
-    return FusedRows(texts, tabular, X.index), list(fitted_columns)
+    return FusedInput(texts, tabular, X.index), list(fitted_columns)
 
 
 def _plain_strings(frame: Any) -> Any:
