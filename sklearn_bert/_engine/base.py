@@ -96,7 +96,7 @@ class BertBase(BaseEstimator):
         fitted = {k: v for k, v in self.__dict__.items() if is_fitted_attribute(k)}
         for name in fitted:
             del twin.__dict__[name]
-        if fitted and getattr(self, "warm_start", False):
+        if fitted and self._continues_fitted():
             # ``warm_start=True`` continues from the fitted state (read only)
             twin._previous_fit = fitted
         twin._fit(*args, **kwargs)
@@ -107,6 +107,11 @@ class BertBase(BaseEstimator):
             {k: v for k, v in twin.__dict__.items() if is_fitted_attribute(k)}
         )
         return self
+
+    def _continues_fitted(self) -> bool:
+        """Whether ``fit`` continues from the fitted state (``warm_start``
+        of the fine-tuning estimators); the others always start over."""
+        return False
 
     def _set_fitted(self, fitted: dict[str, Any]) -> None:
         """Set the fitted attributes, last thing in ``_fit``."""
@@ -537,9 +542,18 @@ class EmbeddingMixin:
             [f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object
         )
 
-    def _embed(self, text_input: Any, model: Any, encoder: Any, *, long_text: str):
+    def _embed(
+        self,
+        text_input: Any,
+        model: Any,
+        encoder: Any,
+        *,
+        long_text: str,
+        normalize: bool = False,
+    ):
         """Pooled embeddings of checked rows from ``encoder`` (the base model
-        of ``model``, which is placed on the device)."""
+        of ``model``, which is placed on the device), scaled to unit length
+        with ``normalize``."""
         from .._text.tokenize import model_input_names
         from .inference import embed
 
@@ -557,7 +571,7 @@ class EmbeddingMixin:
             # pairs are only chunked along their second text
             long_text=long_text,
             stride=self.stride,
-            normalize=getattr(self, "normalize", False),
+            normalize=normalize,
             input_names=model_input_names(encoder),
             progress=self.verbose >= 2,
         )

@@ -84,7 +84,7 @@ def launched_world() -> World | None:
     return World(rank, size, int(os.environ.get("LOCAL_RANK", rank)))
 
 
-def is_writer(estimator: Any) -> bool:
+def is_writer(distributed: bool) -> bool:
     """Whether this process writes the files a user asks ``estimator`` for.
 
     Always, except in the processes other than 0 of a launched job fitting
@@ -94,15 +94,15 @@ def is_writer(estimator: Any) -> bool:
 
     Parameters
     ----------
-    estimator : estimator
-        The estimator asked to write (its ``distributed`` parameter counts).
+    distributed : bool
+        The ``distributed`` parameter of the estimator asked to write.
 
     Returns
     -------
     bool
         True if this process writes the files.
     """
-    if not getattr(estimator, "distributed", False):
+    if not distributed:
         return True
     world = launched_world()
     return world is None or world.rank == 0

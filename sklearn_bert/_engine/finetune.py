@@ -141,6 +141,9 @@ class FineTuneBase(BertBase):
     #: The task's row of ``_params.AUTO_BUDGET`` (what ``"auto"`` means).
     _task: str
 
+    def _continues_fitted(self) -> bool:
+        return self.warm_start
+
     # -- the template --------------------------------------------------------
     def _fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> None:
         from .._nn.freezing import freeze_layers, train_heads, unfreeze
@@ -149,7 +152,7 @@ class FineTuneBase(BertBase):
         from .net import build_net
 
         prepared = self._prepare(X, y, sample_weight)
-        previous = getattr(self, "_previous_fit", None)
+        previous = self.__dict__.get("_previous_fit")
         resume = self._checkpoint_to_resume(previous)
         seed = resume.seed if resume is not None else seed_from(self.random_state)
         device = self._resolved_device()
@@ -249,7 +252,7 @@ class FineTuneBase(BertBase):
             low, high = auto.epochs
             epochs = int(np.clip(math.ceil(auto.steps / steps), low, high))
         lr = auto.lr if self.lr == "auto" else float(self.lr)
-        head_lr = getattr(self, "head_lr", None)
+        head_lr = self.head_lr
         if head_lr == "auto":
             head_lr = AUTO_HEAD_LR_FACTOR * lr if prepared.new_head else lr
         return Budget(int(epochs), lr, lr if head_lr is None else float(head_lr))
@@ -360,13 +363,9 @@ class FineTuneBase(BertBase):
         return copy.deepcopy(previous["net_"].module_)
 
     def _world(self):
-        """The launched job to train across (``distributed=True`` in a
-        ``torchrun`` job), or None."""
-        if not getattr(self, "distributed", False):
-            return None
-        from .distributed import launched_world
-
-        return launched_world()
+        """The launched job to train across, or None: estimators with a
+        ``distributed`` parameter say (see :mod:`._engine.distributed`)."""
+        return None
 
     # -- the steps -----------------------------------------------------------
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> Prepared:

@@ -4,8 +4,11 @@
 :func:`run_batches` sorts rows by length, pads each batch to its longest row,
 runs ``forward`` under ``torch.inference_mode()`` (and autocast for reduced
 precision) and yields each batch's outputs on the CPU with the rows they
-belong to; :func:`gather` puts them back in row order. Callers encode each
-distinct text once (``_text.tokenize.unique_rows``) before calling it.
+belong to; :func:`gather` puts them back in row order, :func:`ragged` as
+one array per row for per-token outputs. Callers encode each distinct text
+once (``_text.tokenize.unique_rows``) before calling it, a bounded number of
+rows at a time (:func:`streamed`; :func:`by_parts` for per-row results of
+ragged outputs).
 """
 
 from __future__ import annotations
@@ -88,6 +91,20 @@ def gather(batches: Iterator[tuple[np.ndarray, Any]], n: int) -> np.ndarray:
     return out
 
 
+def ragged(
+    batches: Iterator[tuple[np.ndarray, Any]], features: Sequence[dict[str, Any]]
+) -> list[np.ndarray]:
+    """Batches of ``(indices, tensor of shape (b, tokens, ...))`` as one array
+    per row, in row order, each cut to its row's own tokens (the padding of
+    its batch dropped)."""
+    out: list[Any] = [None] * len(features)
+    for idx, values in batches:
+        values = values.numpy()
+        for k, i in enumerate(idx):
+            out[i] = values[k, : row_length(features[i])]
+    return out
+
+
 def to_cpu(out: Any) -> Any:
     """Tensors (possibly nested in tuples, lists or dicts) as float32 on the CPU."""
     import torch
@@ -118,6 +135,34 @@ def streamed(n: int, max_length: int | None = None) -> Iterator[range]:
         step = max(1, min(step, STREAM_TOKENS // max_length))
     for start in range(0, n, step):
         yield range(start, min(start + step, n))
+
+
+def by_parts(
+    n_rows: int,
+    max_length: int | None,
+    encode: Callable[[range], Any],
+    run: Callable[[Sequence[dict[str, Any]]], Iterator[tuple[np.ndarray, Any]]],
+    reduce: Callable[[range, Any, list[np.ndarray]], Sequence[Any]],
+) -> list[Any]:
+    """One result per row for rows whose outputs are ragged (one array per
+    token, several sequences per row), computed a part of rows at a time.
+
+    For each part of :func:`streamed`: ``encode(part)`` tokenizes the part's
+    rows into sequences (an object with ``features``; a row split into
+    windows keeps all of them in its part, as parts are counted in rows),
+    ``run(features)`` runs them (:func:`run_batches`), and ``reduce(part,
+    encoded, outputs)`` turns the sequences' outputs (:func:`ragged`) into
+    one result per row of the part (tags, a span). Only the results are kept:
+    the tokens and outputs of a part are dropped before the next, so memory
+    beyond the results stays bounded whatever the number of rows.
+    """
+    results: list[Any] = []
+    for part in streamed(n_rows, max_length):
+        encoded = encode(part)
+        outputs = ragged(run(encoded.features), encoded.features)
+        results.extend(reduce(part, encoded, outputs))
+        del encoded, outputs  # before the next part is tokenized
+    return results
 
 
 def embed(

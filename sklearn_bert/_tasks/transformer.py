@@ -409,16 +409,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
                     "class_weight does not apply to fine_tune='contrastive' (similar "
                     "and dissimilar pairs are balanced); remove class_weight."
                 )
-            trainer = ContrastiveTrainer(
-                **settings,
-                gradient_accumulation_steps=1,
-                group_by_length=True,
-                max_grad_norm=1.0,
-                freeze_encoder=False,
-                trainable_layers=None,
-                dropout=0.0,
-                callbacks=None,
-            )
+            trainer = ContrastiveTrainer(**settings)
             return trainer.fit(X, y, sample_weight=sample_weight)
         # the classifier and the regressor see long texts as transform does
         settings.update(long_text=self.long_text, stride=self.stride)
@@ -464,13 +455,21 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         cache = open_cache(self.cache)
         if cache is None:
             return self._embed(
-                text_input, self.model_, self.model_, long_text=self.long_text
+                text_input,
+                self.model_,
+                self.model_,
+                long_text=self.long_text,
+                normalize=self.normalize,
             )
         uniq, inverse = unique_rows(text_input)
 
         def encode(missing: list[int]) -> np.ndarray:
             return self._embed(
-                uniq.take(missing), self.model_, self.model_, long_text=self.long_text
+                uniq.take(missing),
+                self.model_,
+                self.model_,
+                long_text=self.long_text,
+                normalize=self.normalize,
             )
 
         return cached_rows(cache, self._cache_space(), uniq.rows(), encode)[inverse]

@@ -16,13 +16,16 @@ from typing import Any
 import numpy as np
 
 from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
+from ..._params import DEFAULTS
 
 
 class ContrastiveTrainer(FineTuneBase):
     """Fine-tunes an encoder contrastively (used by the public estimators).
 
-    Takes the shared training parameters plus ``pooling``; ``fit(X, y)``
-    leaves the trained encoder in ``net_.module_.hf_model``.
+    Takes the shared training parameters plus ``pooling`` (those that
+    ``BertTransformer`` does not have take their shared defaults, see
+    ``_params.DEFAULTS``; ``head_lr`` is None: the module has no head);
+    ``fit(X, y)`` leaves the trained encoder in ``net_.module_.hf_model``.
     """
 
     _hf_task = "base"
@@ -39,22 +42,23 @@ class ContrastiveTrainer(FineTuneBase):
         lr,
         weight_decay,
         warmup_ratio,
-        gradient_accumulation_steps,
         validation_fraction,
         early_stopping,
         n_iter_no_change,
-        group_by_length,
-        max_grad_norm,
-        freeze_encoder,
-        trainable_layers,
-        dropout,
         device,
         precision,
         random_state,
         verbose,
-        callbacks,
-        warm_start=False,
-        checkpoint_dir=None,
+        gradient_accumulation_steps=DEFAULTS["gradient_accumulation_steps"],
+        group_by_length=DEFAULTS["group_by_length"],
+        max_grad_norm=DEFAULTS["max_grad_norm"],
+        freeze_encoder=DEFAULTS["freeze_encoder"],
+        trainable_layers=DEFAULTS["trainable_layers"],
+        dropout=DEFAULTS["dropout"],
+        callbacks=DEFAULTS["callbacks"],
+        warm_start=DEFAULTS["warm_start"],
+        checkpoint_dir=DEFAULTS["checkpoint_dir"],
+        head_lr=None,
     ):
         self.model = model
         self.pooling = pooling
@@ -80,6 +84,7 @@ class ContrastiveTrainer(FineTuneBase):
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.head_lr = head_lr  # no head: one learning rate
 
     def fit(self, X, y, sample_weight=None):
         if sample_weight is not None:

@@ -57,6 +57,15 @@ class SequenceBase(FineTuneBase):
         module = input_kind(self, fitting=True).module(model, prepared)
         return module, self._criterion(prepared)
 
+    def _world(self):
+        """The launched job to train across (``distributed=True`` in a
+        ``torchrun`` job), or None."""
+        if not self.distributed:
+            return None
+        from ..._engine.distributed import launched_world
+
+        return launched_world()
+
     # -- inference ---------------------------------------------------------
     def _raw_outputs(self, X: Any) -> np.ndarray:
         """Head outputs (logits or standardised values), shape (n, n_outputs).
@@ -91,7 +100,9 @@ class SequenceBase(FineTuneBase):
         from .export import save_sequence_model
 
         check_is_fitted(self, "net_")
-        if not is_writer(self):  # data-parallel: process 0 writes the folder
+        if not is_writer(
+            self.distributed
+        ):  # data-parallel: process 0 writes the folder
             from pathlib import Path
 
             return Path(path)
