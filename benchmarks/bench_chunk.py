@@ -97,26 +97,30 @@ def _words(text: str, n: int) -> str:
 
 def describe_data(X_train, X_test, max_length: int, stride: int) -> dict:
     """Token counts of the articles and the windows ``long_text="chunk"``
-    makes of them (with the bundled model's tokenizer)."""
+    makes of them (with the bundled model's tokenizer).
+
+    The windows are those of the tokenizer's own overflow (``max_length``
+    tokens, special tokens included, overlapping by ``stride``), which is how
+    ``long_text="chunk"`` splits a single text; the stride is capped at
+    ``max_length // 2 - 2``, as the estimators cap it."""
     from transformers import AutoTokenizer
 
-    from sklearn_bert._text.inputs import TextInput
-    from sklearn_bert._text.tokenize import tokenize
-
     tokenizer = AutoTokenizer.from_pretrained(h.model_folder())
+    stride = min(stride, max(0, max_length // 2 - 2))
     out = {}
     for name, texts in (("train", X_train), ("test", X_test)):
         lengths = np.array(
             [len(ids) for ids in tokenizer(list(texts), truncation=False)["input_ids"]]
         )
-        windows = tokenize(
-            tokenizer,
-            TextInput(list(texts)),
+        windows = tokenizer(
+            list(texts),
+            truncation=True,
             max_length=max_length,
-            long_text="chunk",
             stride=stride,
+            return_overflowing_tokens=True,
         )
-        per_text = np.bincount(windows.owners, minlength=len(texts))
+        owners = np.asarray(windows["overflow_to_sample_mapping"], dtype=np.int64)
+        per_text = np.bincount(owners, minlength=len(texts))
         out[name] = {
             "articles": len(texts),
             "tokens_median": float(np.median(lengths)),

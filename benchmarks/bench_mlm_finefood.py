@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
             "fit": round(fit_s, 1),
             "score_after": round(score_after_s, 1),
         },
-        "device": str(mlm._resolved_device()),
+        "device": str(mlm.model_.device),
         "machine": {
             "python": sys.version.split()[0],
             "platform": platform.platform(),

@@ -101,15 +101,36 @@ def lookup_baseline(X_train, y_train, X_test) -> list[list[str]]:
     ]
 
 
-def unknown_share(model: str, sentences: list[list[str]]) -> dict:
-    """Share of ``[UNK]`` sub-words, and of words made only of ``[UNK]``."""
-    from sklearn_bert._io.loading import load_tokenizer, model_folder
-    from sklearn_bert._tasks.token.words import prepare_word_tokenizer, word_pieces
+def word_pieces(tokenizer, sentences: list[list[str]]) -> list[list[int]]:
+    """The sub-word ids of each word (the words of all sentences in turn),
+    read with the fast tokenizer's ``word_ids()`` on pre-split words (as the
+    tagger aligns its tags); a word with no sub-word counts as one ``[UNK]``."""
+    enc = tokenizer(
+        [s for s in sentences if s],
+        is_split_into_words=True,
+        add_special_tokens=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+        split_special_tokens=True,  # a word "[SEP]" in the data is text
+        verbose=False,
+    )
+    words = []
+    for row, sentence in enumerate(s for s in sentences if s):
+        pieces: list[list[int]] = [[] for _ in sentence]
+        for token_id, word in zip(
+            enc["input_ids"][row], enc.word_ids(row), strict=True
+        ):
+            if word is not None:
+                pieces[word].append(int(token_id))
+        words += [p or [tokenizer.unk_token_id] for p in pieces]
+    return words
 
-    tokenizer = load_tokenizer(model_folder(model))
-    prepare_word_tokenizer(tokenizer)
+
+def unknown_share(tokenizer, sentences: list[list[str]]) -> dict:
+    """Share of ``[UNK]`` sub-words, and of words made only of ``[UNK]``, with
+    a fitted tagger's tokenizer (its public ``tokenizer_``)."""
     unk = tokenizer.unk_token_id
-    words = [w for s in word_pieces(tokenizer, sentences) for w in s]
+    words = word_pieces(tokenizer, sentences)
     pieces = [i for w in words for i in w]
     return {
         "subwords_per_sentence": round(len(pieces) / len(sentences), 1),
@@ -222,7 +243,7 @@ def main(argv: list[str] | None = None) -> dict:
             "test_entities": sum(t.startswith("B-") for row in y_test for t in row),
         },
         "model": DEFAULT_MODEL,
-        "tokenizer_coverage": unknown_share(DEFAULT_MODEL, X),
+        "tokenizer_coverage": unknown_share(tagger.tokenizer_, X),
         "settings": {k: v for k, v in settings.items() if not callable(v)},
         "lookup_baseline": baseline,
         "bert_token_classifier": ours,

@@ -5,8 +5,9 @@ model (``sentence-transformers/all-MiniLM-L6-v2``, 22.7 M parameters, 91 MB
 of float32 weights) 40 times (20 candidates x 2 folds) plus the final refit,
 in this process (``n_jobs=1``), on 32 fine-food reviews (``--n-reviews``). A scorer
 records, after every fit, the process's resident memory (RSS, ``psutil``)
-and how many fine-tuned models are still alive (``BertNet`` objects and
-Hugging Face models reachable by the garbage collector).
+and how many fine-tuned models are still alive (skorch ``NeuralNet``
+objects, which the estimators' ``net_`` is, and Hugging Face models
+reachable by the garbage collector).
 
 The search must not grow memory beyond about one model's worth: each fit's
 model is freed when the next candidate starts (``cv_results_`` keeps scores,
@@ -63,16 +64,16 @@ def _trim() -> None:
 
 
 def _live_models() -> dict[str, int]:
-    """Fine-tuned nets and Hugging Face models the collector can reach."""
+    """Fine-tuned nets (skorch nets, as the estimators' ``net_``) and Hugging
+    Face models the collector can reach."""
+    from skorch import NeuralNet
     from transformers import PreTrainedModel
-
-    from sklearn_bert._engine.net import BertNet
 
     counts = {"nets": 0, "hf_models": 0}
     with warnings.catch_warnings():  # isinstance on torch's deprecated aliases
         warnings.simplefilter("ignore")
         for obj in gc.get_objects():
-            if isinstance(obj, BertNet):
+            if isinstance(obj, NeuralNet):
                 counts["nets"] += 1
             elif isinstance(obj, PreTrainedModel):
                 counts["hf_models"] += 1
@@ -206,7 +207,9 @@ def main() -> None:
         "gpu": "measured" if cuda else "no GPU on this machine: GPU part skipped",
         "records": records,
     }
-    path = h.write_json(result, h.result_path(NAME, quick=args.quick))
+    path = h.write_json(
+        result, h.result_path(NAME, quick=args.quick, output=args.output)
+    )
     rows_out = [
         [
             key,

@@ -281,7 +281,7 @@ def run_classification(task, size, seed, data, methods, params):
 
 def run_ner(task, size, seed, data, methods, params):
     from sklearn_bert import BertTokenClassifier
-    from sklearn_bert._tasks.token.scoring import tag_score
+    from sklearn_bert.metrics import entity_f1
 
     X_tr, y_tr, X_te, y_te = data
     rng = np.random.default_rng(seed)
@@ -300,7 +300,7 @@ def run_ner(task, size, seed, data, methods, params):
             "method": name,
             "size": len(X),
             "seed": seed,
-            "entity_f1": tag_score(y_te, pred, "entity_f1"),
+            "entity_f1": entity_f1(y_te, pred),
             "seconds": round(time.perf_counter() - start, 1),
         }
         for attr in ("max_epochs_", "lr_", "head_lr_"):
