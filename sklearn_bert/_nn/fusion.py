@@ -28,7 +28,7 @@ from torch import nn
 
 from .._text.batching import TEXT_SEP
 from .._text.pooling import pool
-from .heads import TaskModule
+from .heads import TaskModule, new_head
 
 #: Values of ``fusion``.
 FUSIONS = ("concat", "gated", "attention")
@@ -133,10 +133,7 @@ class FusionModule(TaskModule):
                 norm_first=True,
             )
         self.dropout = nn.Dropout(float(dropout))
-        self.head = nn.Linear(fused_dim, self.n_outputs)
-        std = getattr(hf_model.config, "initializer_range", 0.02)
-        nn.init.normal_(self.head.weight, std=std)
-        nn.init.zeros_(self.head.bias)
+        self.head = new_head(fused_dim, self.n_outputs, hf_model.config)
 
     @property
     def encoder(self) -> nn.Module:

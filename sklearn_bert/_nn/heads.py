@@ -97,10 +97,9 @@ class PooledHeadModule(TaskModule):
         self.n_outputs = int(n_outputs)
         self.pooling = pooling
         self.dropout = nn.Dropout(float(dropout))
-        self.head = nn.Linear(int(hf_model.config.hidden_size), self.n_outputs)
-        std = getattr(hf_model.config, "initializer_range", 0.02)
-        nn.init.normal_(self.head.weight, std=std)
-        nn.init.zeros_(self.head.bias)
+        self.head = new_head(
+            int(hf_model.config.hidden_size), self.n_outputs, hf_model.config
+        )
 
     @property
     def encoder(self) -> nn.Module:
@@ -233,6 +232,15 @@ class MaskedLMModule(TaskModule):
     def forward(self, input_ids, attention_mask, mlm_mask, token_type_ids=None):
         inputs = self._inputs(input_ids, attention_mask, token_type_ids)
         return masked_logits(self.hf_model, inputs, mlm_mask)
+
+
+def new_head(in_features: int, n_outputs: int, config: Any) -> nn.Linear:
+    """A task head's linear layer, initialised as the encoder's own layers
+    (normal weights of the config's ``initializer_range``, zero bias)."""
+    head = nn.Linear(in_features, n_outputs)
+    nn.init.normal_(head.weight, std=getattr(config, "initializer_range", 0.02))
+    nn.init.zeros_(head.bias)
+    return head
 
 
 def masked_logits(
