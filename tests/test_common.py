@@ -454,6 +454,24 @@ def test_clone_gives_unfitted_twin(case, family, tiny_model_dirs):
 
 
 @pytest.mark.parametrize(("case", "family"), ALL)
+def test_every_estimator_shows_its_model_as_model_(case, family, tiny_model_dirs):
+    """One attribute for the fitted weights: ``model_`` is the Hugging Face
+    model the estimator runs (the object inside its net, not a copy), absent
+    before ``fit`` and after ``clone``."""
+    from transformers import PreTrainedModel
+
+    estimator = make(case, tiny_model_dirs, family)
+    assert not hasattr(estimator, "model_")
+    trained = fitted(case, tiny_model_dirs, family)
+    assert isinstance(trained.model_, PreTrainedModel)
+    net = vars(trained).get("net_")
+    if net is not None:
+        assert trained.model_ is net.module_.hf_model
+        assert "model_" not in vars(trained)  # stored once, in the net
+    assert not hasattr(clone(trained), "model_")
+
+
+@pytest.mark.parametrize(("case", "family"), ALL)
 def test_fit_returns_self_and_keeps_params(case, family, tiny_model_dirs):
     estimator = make(case, tiny_model_dirs, family)
     before = copy.deepcopy(estimator.get_params(deep=False))

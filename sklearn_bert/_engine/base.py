@@ -50,7 +50,9 @@ class BertBase(BaseEstimator):
     Subclasses keep their tokenizer in ``tokenizer_`` and a plain Hugging Face
     model in ``model_`` (or a :class:`~._engine.net.BertNet` in ``net_``);
     pickles store the first two as a portable Hugging Face folder in memory
-    (safetensors, CPU, no absolute paths) instead of Python objects.
+    (safetensors, CPU, no absolute paths) instead of Python objects. Every
+    fitted estimator shows its Hugging Face model as ``model_``: the stored
+    one, or the one its net trains (:meth:`_trained_model`).
     """
 
     _parameter_constraints: dict = constraints(*COMMON)
@@ -83,6 +85,27 @@ class BertBase(BaseEstimator):
         twin = type(self).__new__(type(self))
         twin.__dict__.update(self.__dict__)
         return twin
+
+    @property
+    def model_(self):
+        """The fitted Hugging Face model (weights and config), in every
+        estimator: stored as it is, or the one inside the trained net."""
+        if "model_" in self.__dict__:
+            return self.__dict__["model_"]
+        return self._trained_model()
+
+    @model_.setter
+    def model_(self, value):
+        self.__dict__["model_"] = value
+
+    @model_.deleter
+    def model_(self):
+        del self.__dict__["model_"]
+
+    def _trained_model(self) -> Any:
+        """The Hugging Face model of an estimator that keeps it elsewhere
+        than in ``model_`` (its trained net); AttributeError before ``fit``."""
+        raise AttributeError(f"This {type(self).__name__} has no model_ before fit.")
 
     # -- fitting -----------------------------------------------------------
     def _fit_atomically(self, *args: Any, **kwargs: Any):

@@ -391,6 +391,11 @@ class FineTuneBase(BertBase):
     def _module(self, model: Any, prepared: Prepared) -> tuple[Any, Any]:
         raise NotImplementedError  # pragma: no cover
 
+    def _trained_model(self) -> Any:
+        if "net_" not in self.__dict__:
+            return super()._trained_model()
+        return self.net_.module_.hf_model
+
     def _fitted_model(self, net: Any) -> dict[str, Any]:
         """The fitted attributes holding the trained model."""
         return {"net_": net, "history_": net.history}

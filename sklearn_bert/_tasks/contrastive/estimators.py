@@ -69,6 +69,11 @@ class _ContrastiveBase(BertBase):
         }
         self._set_fitted(fitted)
 
+    def _trained_model(self) -> Any:
+        if "encoder_" not in self.__dict__:
+            return super()._trained_model()
+        return self.encoder_.model_
+
     def _default_head(self, y: Any):  # pragma: no cover - defined by subclasses
         raise NotImplementedError
 
@@ -189,6 +194,8 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
         The labels (from the head).
     encoder_ : BertTransformer
         The contrastively fine-tuned encoder.
+    model_ : transformers.PreTrainedModel
+        Its Hugging Face model (``encoder_.model_``).
     head_ : classifier
         The fitted head.
     history_ : skorch.history.History
@@ -282,6 +289,11 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
             The fitted classifier.
         """
         return self._fit_atomically(X, y)
+
+    def _trained_model(self) -> Any:
+        if "encoder_" not in self.__dict__:
+            return super()._trained_model()
+        return self.encoder_.model_
 
     def _default_head(self, y: Any):
         from sklearn.linear_model import LogisticRegression
@@ -398,6 +410,8 @@ class BertContrastiveRegressor(RegressorMixin, _ContrastiveBase):
     ----------
     encoder_ : BertTransformer
         The contrastively fine-tuned encoder.
+    model_ : transformers.PreTrainedModel
+        Its Hugging Face model (``encoder_.model_``).
     head_ : regressor
         The fitted head.
     history_ : skorch.history.History
@@ -488,6 +502,11 @@ class BertContrastiveRegressor(RegressorMixin, _ContrastiveBase):
         low, high = values.min(axis=0), values.max(axis=0)
         scaled = (values - low) / np.where(high > low, high - low, 1.0)
         return scaled if scaled.shape[1] > 1 else scaled[:, 0]
+
+    def _trained_model(self) -> Any:
+        if "encoder_" not in self.__dict__:
+            return super()._trained_model()
+        return self.encoder_.model_
 
     def _default_head(self, y: Any):
         from sklearn.linear_model import Ridge

@@ -197,9 +197,12 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     ----------
     classes_ : ndarray
         The labels (sorted), or ``arange(n_labels)`` for multi-label ``y``.
+    model_ : transformers.PreTrainedModel
+        The fine-tuned encoder (the Hugging Face model inside ``net_``, not
+        a copy).
     net_ : BertNet
         The fitted skorch net; ``net_.module_`` holds the only copy of the
-        weights.
+        weights (the encoder ``model_`` and the head).
     history_ : skorch.history.History
         The training history (``net_.history``): per epoch ``train_loss``,
         and with early stopping ``valid_loss`` and ``valid_acc``.

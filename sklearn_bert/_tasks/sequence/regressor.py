@@ -186,9 +186,12 @@ class BertRegressor(RegressorMixin, SequenceBase):
         Standard deviation of each target column (1 where it is 0).
     n_outputs_ : int
         Number of targets.
+    model_ : transformers.PreTrainedModel
+        The fine-tuned encoder (the Hugging Face model inside ``net_``, not
+        a copy).
     net_ : BertNet
         The fitted skorch net; ``net_.module_`` holds the only copy of the
-        weights.
+        weights (the encoder ``model_`` and the head).
     history_ : skorch.history.History
         The training history (``net_.history``): per epoch ``train_loss``,
         and with early stopping ``valid_loss`` and ``valid_r2``.
