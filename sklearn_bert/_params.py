@@ -210,7 +210,8 @@ formed from sequences of similar length, so padding stays small.""",
 ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted model for
 inference.""",
     "precision": """
-Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where the
+Precision of the forward passes (mixed precision: the weights stay float32
+and each pass computes in this type, as PyTorch's autocast does). ``"auto"`` uses ``"bfloat16"`` where the
 device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16, GPUs from
 Ampere on) and ``"float32"`` elsewhere; ``fit`` records its choice in
 ``precision_``. ``"float16"`` is GPU only (training then scales the loss).
@@ -224,6 +225,17 @@ How the token vectors of the encoder's last layer become one vector per text
 (the vector that is returned, or that a task head reads): ``"mean"`` (their
 attention-masked mean), ``"cls"`` (the first token's vector, ``[CLS]`` or
 ``<s>``) or ``"max"`` (their element-wise maximum).""",
+    "long_text": """
+What to do with a text longer than ``max_length`` tokens: ``"truncate"``
+keeps its start (a ``UserWarning`` says how many texts were cut);
+``"chunk"`` reads it whole, as windows of ``max_length`` tokens. A text's
+output (its embedding, or its prediction as ``chunk_aggregation`` says)
+combines its windows', which overlap by ``stride`` tokens. In ``fit`` each
+window is a training sequence carrying its text's target and an equal share
+of its weight; masked-LM pretraining, which has no targets, trains on
+consecutive windows that do not overlap. For sentence pairs only the second
+text is split (the masked LM truncates pairs). Fused input
+(``text_columns``) is always truncated.""",
     "stride": """
 Tokens shared by consecutive windows (chunks) of an input longer than
 ``max_length``.""",
@@ -353,6 +365,7 @@ TYPES: dict[str, str] = {
     "precision": '{"auto", "float32", "bfloat16", "float16"}',
     "verbose": "int",
     "pooling": '{"mean", "cls", "max"}',
+    "long_text": '{"truncate", "chunk"}',
     "stride": "int",
     "chunk_aggregation": "str",
     "max_epochs": 'int or "auto"',

@@ -173,11 +173,13 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
     precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
-        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
-        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
-        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
-        choice in ``precision_``. ``"float16"`` is GPU only (training then
-        scales the loss). Outputs are float32.
+        Precision of the forward passes (mixed precision: the weights stay
+        float32 and each pass computes in this type, as PyTorch's autocast
+        does). ``"auto"`` uses ``"bfloat16"`` where the device multiplies
+        bfloat16 natively (CPUs with AMX or AVX512-BF16, GPUs from Ampere on)
+        and ``"float32"`` elsewhere; ``fit`` records its choice in
+        ``precision_``. ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split where there is one: an int gives the same model on
@@ -391,11 +393,13 @@ class BertContrastiveRegressor(RegressorMixin, _ContrastiveBase):
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
     precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
-        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
-        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
-        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
-        choice in ``precision_``. ``"float16"`` is GPU only (training then
-        scales the loss). Outputs are float32.
+        Precision of the forward passes (mixed precision: the weights stay
+        float32 and each pass computes in this type, as PyTorch's autocast
+        does). ``"auto"`` uses ``"bfloat16"`` where the device multiplies
+        bfloat16 natively (CPUs with AMX or AVX512-BF16, GPUs from Ampere on)
+        and ``"float32"`` elsewhere; ``fit`` records its choice in
+        ``precision_``. ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split where there is one: an int gives the same model on

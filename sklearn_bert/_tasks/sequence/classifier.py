@@ -44,14 +44,17 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         pair, a chunk or a window), special tokens included. None uses the
         model's limit (at most 512).
     long_text : {"truncate", "chunk"}, default="truncate"
-        What to do with texts longer than ``max_length``: cut them (a
-        ``UserWarning`` says how many were cut), or split them into windows of
-        ``max_length`` tokens overlapping by ``stride`` tokens. In ``fit``
-        every window is a training sequence carrying its text's label, and
-        the text's weight is shared equally by its windows; predictions
-        combine the windows' outputs as ``chunk_aggregation`` says. For
-        sentence pairs only the second text is split. Not available with
-        ``text_columns``.
+        What to do with a text longer than ``max_length`` tokens:
+        ``"truncate"`` keeps its start (a ``UserWarning`` says how many texts
+        were cut); ``"chunk"`` reads it whole, as windows of ``max_length``
+        tokens. A text's output (its embedding, or its prediction as
+        ``chunk_aggregation`` says) combines its windows', which overlap by
+        ``stride`` tokens. In ``fit`` each window is a training sequence
+        carrying its text's target and an equal share of its weight; masked-LM
+        pretraining, which has no targets, trains on consecutive windows that
+        do not overlap. For sentence pairs only the second text is split (the
+        masked LM truncates pairs). Fused input (``text_columns``) is always
+        truncated.
     stride : int, default=32
         Tokens shared by consecutive windows (chunks) of an input longer than
         ``max_length``.
@@ -156,11 +159,13 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
     precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
-        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
-        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
-        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
-        choice in ``precision_``. ``"float16"`` is GPU only (training then
-        scales the loss). Outputs are float32.
+        Precision of the forward passes (mixed precision: the weights stay
+        float32 and each pass computes in this type, as PyTorch's autocast
+        does). ``"auto"`` uses ``"bfloat16"`` where the device multiplies
+        bfloat16 natively (CPUs with AMX or AVX512-BF16, GPUs from Ampere on)
+        and ``"float32"`` elsewhere; ``fit`` records its choice in
+        ``precision_``. ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split where there is one: an int gives the same model on
