@@ -211,10 +211,11 @@ formed from sequences of similar length, so padding stays small.""",
 inference.""",
     "precision": """
 Precision of the forward passes (mixed precision: the weights stay float32
-and each pass computes in this type, as PyTorch's autocast does). ``"auto"`` uses ``"bfloat16"`` where the
-device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16, GPUs from
-Ampere on) and ``"float32"`` elsewhere; ``fit`` records its choice in
-``precision_``. ``"float16"`` is GPU only (training then scales the loss).
+and each pass computes in this type, as PyTorch's autocast does).
+``"auto"`` uses ``"bfloat16"`` where the device multiplies bfloat16
+natively (CPUs with AMX or AVX512-BF16, GPUs from Ampere on) and
+``"float32"`` elsewhere; ``fit`` records its choice in ``precision_``.
+``"float16"`` is GPU only (training then scales the loss).
 Outputs are float32.""",
     "verbose": """
 0 is silent; 1 prints one line per training epoch (losses, validation score,

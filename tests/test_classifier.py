@@ -241,7 +241,9 @@ def test_early_stopping_split_is_stratified(tiny_bert):
 
 
 def test_memory_hygiene(fitted_binary):
-    assert not hasattr(fitted_binary, "model_")
+    # one copy of the weights: model_ is the model inside the net
+    assert "model_" not in vars(fitted_binary)
+    assert fitted_binary.model_ is fitted_binary.net_.module_.hf_model
     net = fitted_binary.net_
     assert not net.optimizer_.state
     assert net.train_split is None  # the validation rows are not kept

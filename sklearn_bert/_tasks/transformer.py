@@ -378,7 +378,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         )
         self._set_fitted(fitted)
         if self.n_components is not None or out is not None:
-            embeddings = self._encode(text_input)
+            embeddings = self._embed_rows(text_input)
             if self.n_components is not None:
                 embeddings = self._fit_pca(embeddings)
             if out is not None:
@@ -452,13 +452,13 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         """
         check_is_fitted(self, "model_")
         text_input = self._check_text(X, reset=False)
-        embeddings = self._encode(text_input)
+        embeddings = self._embed_rows(text_input)
         pca = getattr(self, "pca_", None)
         if pca is not None:
             embeddings = pca.transform(embeddings).astype(np.float32)
         return embeddings
 
-    def _encode(self, text_input):
+    def _embed_rows(self, text_input):
         """Embeddings of checked rows, through the cache when one is set."""
         cache = open_cache(self.cache)
         if cache is None:
@@ -471,7 +471,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             )
         uniq, inverse = unique_rows(text_input)
 
-        def encode(missing: list[int]) -> np.ndarray:
+        def embed_missing(missing: list[int]) -> np.ndarray:
             return self._embed(
                 uniq.take(missing),
                 self.model_,
@@ -480,7 +480,9 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
                 normalize=self.normalize,
             )
 
-        return cached_rows(cache, self._cache_space(), uniq.rows(), encode)[inverse]
+        return cached_rows(cache, self._cache_space(), uniq.rows(), embed_missing)[
+            inverse
+        ]
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: ``<input column>_<i>`` (``_pc<i>`` with

@@ -25,7 +25,7 @@ _locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _locks_lock = threading.Lock()
 
 
-def encode(tokenizer: Any, *args: Any, **kwargs: Any) -> Any:
+def call_tokenizer(tokenizer: Any, *args: Any, **kwargs: Any) -> Any:
     """``tokenizer(*args, **kwargs)``, holding the tokenizer's lock.
 
     A fast tokenizer keeps its truncation and padding settings in state that
@@ -94,7 +94,7 @@ def tokenize(
         truncation = "longest_first"
     if chunk and pairs is not None:
         stride = _pair_stride(tokenizer, text_input.texts, max_length, stride)
-    enc = encode(
+    enc = call_tokenizer(
         tokenizer,
         text_input.texts,
         pairs,
@@ -129,7 +129,9 @@ def _pair_stride(
     """
     longest = max(
         len(ids)
-        for ids in encode(tokenizer, firsts, add_special_tokens=False)["input_ids"]
+        for ids in call_tokenizer(tokenizer, firsts, add_special_tokens=False)[
+            "input_ids"
+        ]
     )
     room = max_length - longest - tokenizer.num_special_tokens_to_add(pair=True)
     if room < 2:
@@ -151,7 +153,9 @@ def count_truncated(tokenizer, text_input, max_length, enc) -> int:
         [text_input.texts[i] for i in candidates],
         None if text_input.pairs is None else [text_input.pairs[i] for i in candidates],
     )
-    raw = encode(tokenizer, sub.texts, sub.pairs, truncation=False, verbose=False)
+    raw = call_tokenizer(
+        tokenizer, sub.texts, sub.pairs, truncation=False, verbose=False
+    )
     return sum(len(ids) > max_length for ids in raw["input_ids"])
 
 

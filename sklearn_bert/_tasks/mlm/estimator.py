@@ -415,11 +415,6 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         return features, owners
 
     # -- evaluation --------------------------------------------------------
-    def _forward_rows(self, features, forward, collate):
-        """``forward`` over ``features`` with the adapted model (one loop)."""
-        check_is_fitted(self, "model_")
-        return self._run_model(self.model_, features, forward=forward, collate=collate)
-
     def score(self, X, y=None):
         """Negative mean masked-token cross-entropy on held-out texts.
 
@@ -466,7 +461,10 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
             return torch.stack([total, torch.tensor(float(target.numel()))])
 
         totals = sum(
-            out for _, out in self._forward_rows(features, loss_sum, collate.batch)
+            out
+            for _, out in self._run_model(
+                self.model_, features, forward=loss_sum, collate=collate.batch
+            )
         )
         total, count = float(totals[0]), int(totals[1])
         if count == 0:
@@ -498,7 +496,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         from ..._nn.heads import masked_logits
         from ..._text.inputs import check_text_input
         from ..._text.tokenize import model_input_names, pad_token_id
-        from .masking import encode_masked_texts
+        from .masking import tokenize_masked_texts
 
         check_is_fitted(self, "model_")
         self._check_inference_params()
@@ -506,7 +504,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
             raise ValueError(f"top_k must be a positive integer, got {top_k!r}.")
         text_input = check_text_input(texts, allow_pairs=False)
         tokenizer = self.tokenizer_
-        features = encode_masked_texts(
+        features = tokenize_masked_texts(
             tokenizer,
             text_input.texts,
             placeholder=_MASK_PLACEHOLDER,
@@ -527,8 +525,11 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
 
         pad = pad_token_id(tokenizer)
         out: list[Any] = [None] * len(features)
-        batches = self._forward_rows(
-            features, top_tokens, lambda rows: pad_batch(rows, pad)
+        batches = self._run_model(
+            self.model_,
+            features,
+            forward=top_tokens,
+            collate=lambda rows: pad_batch(rows, pad),
         )
         for idx, (values, indices, counts) in batches:
             values, indices = values.tolist(), indices.tolist()

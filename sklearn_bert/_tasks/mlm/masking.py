@@ -21,7 +21,7 @@ import torch
 from ..._nn.losses import IGNORE_INDEX
 from ..._text.batching import pad_batch
 from ..._text.inputs import TextInput
-from ..._text.tokenize import count_truncated, encode
+from ..._text.tokenize import call_tokenizer, count_truncated
 
 #: The fixed recipe of ``score``: seed and share of masked tokens.
 SCORE_SEED = 20240229
@@ -64,7 +64,7 @@ def tokenize_for_mlm(
     """
     pairs = text_input.pairs
     chunk = long_text == "chunk" and pairs is None
-    enc = encode(
+    enc = call_tokenizer(
         tokenizer,
         text_input.texts,
         pairs,
@@ -94,7 +94,7 @@ def tokenize_for_mlm(
     return features, owners, n_truncated
 
 
-def encode_masked_texts(
+def tokenize_masked_texts(
     tokenizer: Any,
     texts: Sequence[str],
     *,
@@ -109,7 +109,7 @@ def encode_masked_texts(
     """
     mask = tokenizer.mask_token
     rows = [text.replace(placeholder, mask) for text in texts]
-    enc = encode(
+    enc = call_tokenizer(
         tokenizer,
         rows,
         truncation=True,

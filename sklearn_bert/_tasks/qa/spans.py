@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._text.tokenize import encode
+from ..._text.tokenize import call_tokenizer
 
 #: Character offsets of a context token, or None for question/special tokens.
 Offsets = list[tuple[int, int] | None]
@@ -92,7 +92,7 @@ def _truncate_questions(
     lengths = np.zeros(len(questions), dtype=np.int64)
     todo = np.arange(len(questions))
     for attempt in range(4):
-        enc = encode(
+        enc = call_tokenizer(
             tokenizer,
             [questions[i] for i in todo],
             add_special_tokens=False,
@@ -147,7 +147,7 @@ def make_windows(
     per_row: list[list[tuple[dict, Offsets, int]]] = [[] for _ in questions]
     for window_stride in np.unique(strides):
         rows = np.flatnonzero(strides == window_stride)
-        enc = encode(
+        enc = call_tokenizer(
             tokenizer,
             [questions[r] for r in rows],
             [contexts[r] for r in rows],

@@ -475,7 +475,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         if is_dask_collection(X):
             width = None if binary else len(self.classes_)
             return self._lazy("decision_function", X, width=width, dtype=np.float32)
-        logits = self._raw_outputs(X)
+        logits = self._outputs(X)
         if binary:
             return logits[:, 1] - logits[:, 0]
         return logits
@@ -499,7 +499,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         if is_dask_collection(X):
             width = len(self.classes_)
             return self._lazy("predict_proba", X, width=width, dtype=np.float64)
-        logits = self._raw_outputs(X).astype(np.float64)
+        logits = self._outputs(X).astype(np.float64)
         if self._multilabel_:
             return 1.0 / (1.0 + np.exp(-logits))
         logits -= logits.max(axis=1, keepdims=True)

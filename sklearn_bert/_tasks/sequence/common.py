@@ -67,7 +67,7 @@ class SequenceBase(FineTuneBase):
         return launched_world()
 
     # -- inference ---------------------------------------------------------
-    def _raw_outputs(self, X: Any) -> np.ndarray:
+    def _outputs(self, X: Any) -> np.ndarray:
         """Head outputs (logits or standardised values), shape (n, n_outputs).
 
         Distinct rows are tokenized and run a bounded number at a time (see

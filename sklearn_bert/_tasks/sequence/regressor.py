@@ -442,7 +442,7 @@ class BertRegressor(RegressorMixin, SequenceBase):
         if is_dask_collection(X):
             width = None if self._y_ndim_ == 1 else self.n_outputs_
             return self._lazy("predict", X, width=width, dtype=np.float64)
-        out = self._raw_outputs(X).astype(np.float64)
+        out = self._outputs(X).astype(np.float64)
         pred = out * self.target_scale_ + self.target_mean_
         return pred[:, 0] if self._y_ndim_ == 1 else pred
 

@@ -13,7 +13,7 @@ Pure Python / NumPy helpers behind :class:`~sklearn_bert.BertTokenClassifier`:
   with no sub-word (an empty string, a lone control or zero-width character)
   becomes the tokenizer's unknown token, so it keeps a position and a
   prediction of its own.
-- :func:`plan_windows` / :func:`encode_windows`: long sentences are split into
+- :func:`plan_windows` / :func:`tokenize_windows`: long sentences are split into
   overlapping windows of whole words; each word belongs to the window where
   it is most central.
 """
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..._text.inputs import check_encodable, is_missing, row_name, short_repr
-from ..._text.tokenize import encode
+from ..._text.tokenize import call_tokenizer
 
 
 @dataclass
@@ -250,7 +250,9 @@ def prepare_word_tokenizer(tokenizer: Any) -> bool:
 
 def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     """The special token ids before and after a single sentence."""
-    enc = encode(tokenizer, [["a"]], is_split_into_words=True, add_special_tokens=True)
+    enc = call_tokenizer(
+        tokenizer, [["a"]], is_split_into_words=True, add_special_tokens=True
+    )
     ids = enc["input_ids"][0]
     words = enc.word_ids(0)
     inside = [k for k, w in enumerate(words) if w is not None]
@@ -280,7 +282,7 @@ def word_pieces(tokenizer: Any, sentences: list[list[str]]) -> list[list[list[in
     todo = [i for i, s in enumerate(sentences) if s]
     if not todo:
         return out
-    enc = encode(
+    enc = call_tokenizer(
         tokenizer,
         [sentences[i] for i in todo],
         is_split_into_words=True,
@@ -401,7 +403,7 @@ class Windows:
         return out
 
 
-def encode_windows(
+def tokenize_windows(
     tokenizer: Any,
     sentences: list[list[str]],
     *,
