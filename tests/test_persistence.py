@@ -24,14 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io as sio
 from _precision import assert_agree
 from skorch.callbacks import Callback
 from test_common import ESTIMATORS, assert_same_outputs, fitted, outputs
 
 from sklearn_bert import BertClassifier, BertTransformer, __version__
 from sklearn_bert._engine.base import VERSION_KEY
-
-sio = pytest.importorskip("skops.io")
 
 FAMILY = "bert"
 

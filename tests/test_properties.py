@@ -16,11 +16,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from test_common import ESTIMATORS, fitted
-
-hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from test_common import ESTIMATORS, fitted
 
 SETTINGS = settings(
     max_examples=15, deadline=None, derandomize=True, database=None, print_blob=True
