@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
 from .._params import AUTO_BUDGET, AUTO_HEAD_LR_FACTOR, TRAINING, constraints
 from .base import BertBase
@@ -402,8 +401,9 @@ class FineTuneBase(BertBase):
 
     # -- inference -----------------------------------------------------------
     def _run(self, features: list[dict[str, Any]], **kwargs: Any):
-        """The trained module's outputs on ``features`` (see ``_run_model``)."""
-        check_is_fitted(self, "net_")
+        """The trained module's outputs on ``features`` (see ``_run_model``;
+        the public method that asks has checked that the estimator is
+        fitted)."""
         return self._run_model(self.net_.module_, features, **kwargs)
 
 

@@ -499,6 +499,10 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         if is_dask_collection(X):
             width = len(self.classes_)
             return self._lazy("predict_proba", X, width=width, dtype=np.float64)
+        return self._proba(X)
+
+    def _proba(self, X):
+        """``predict_proba`` of a fitted estimator on in-memory rows."""
         logits = self._outputs(X).astype(np.float64)
         if self._multilabel_:
             return 1.0 / (1.0 + np.exp(-logits))
@@ -526,7 +530,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             if self._multilabel_:
                 return self._lazy("predict", X, width=len(self.classes_), dtype="i8")
             return self._lazy("predict", X, width=None, dtype=self.classes_.dtype)
-        proba = self.predict_proba(X)
+        proba = self._proba(X)
         if self._multilabel_:
             return (proba >= self.threshold).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]

@@ -71,13 +71,13 @@ class SequenceBase(FineTuneBase):
         """Head outputs (logits or standardised values), shape (n, n_outputs).
 
         Distinct rows are tokenized and run a bounded number at a time (see
-        ``_engine.inference.streamed``) and written into one array.
+        ``_engine.inference.streamed``) and written into one array. The
+        public method that asks has checked that the estimator is fitted.
         """
         from ..._engine.inference import gather, streamed
         from ..._text.tokenize import warn_truncated
         from .chunks import aggregate_windows
 
-        check_is_fitted(self, "net_")
         kind = input_kind(self, fitting=False)
         uniq, inverse = kind.distinct(kind.check(X))
         module = self.net_.module_
