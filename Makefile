@@ -60,6 +60,8 @@ wheel-check: setup
 	  from sklearn_bert import BertTransformer; \
 	  X = BertTransformer().fit_transform(['a b', 'c']); \
 	  assert X.shape == (2, 384), X.shape; \
+	  from importlib.resources import files; \
+	  assert (files('sklearn_bert') / 'py.typed').is_file(), 'no py.typed'; \
 	  print('wheel', sklearn_bert.__version__, 'imports and encodes:', X.shape)"
 
 bench: setup

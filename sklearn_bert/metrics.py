@@ -10,6 +10,10 @@ Token classification: the entity-level F1 of tag sequences
 on IOB tags.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 from ._tasks.qa.scorers import exact_match_scorer, squad_f1_scorer
 from ._tasks.qa.squad import exact_match, normalize_answer, squad_f1
 from ._tasks.token.scoring import tag_score as _tag_score
@@ -24,7 +28,9 @@ __all__ = [
 ]
 
 
-def entity_f1(y_true, y_pred) -> float:
+def entity_f1(
+    y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[str]]
+) -> float:
     """Entity-level micro F1 of tag sequences (``seqeval``).
 
     The score :class:`~sklearn_bert.BertTokenClassifier` reports on entity

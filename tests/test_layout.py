@@ -6,7 +6,7 @@ Imports flow one way (CONTRIBUTING.md, "Layout")::
       -> _tasks   (the estimators and their helpers)
       -> _engine  (bases, training net, datasets, the inference loop)
       -> _nn, _params (torch modules; shared parameters)
-      -> _text, _io (text handling; model files), _version
+      -> _text, _io (text handling; model files), _version, _typing
 
 A module may import its own layer or any layer below, never one above;
 ``_text`` and ``_io`` do not import each other; no import cycle exists, lazy
@@ -27,6 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sklearn_bert"
 #: Layer of each top-level part of the package (higher imports lower).
 LAYERS = {
     "_version": 0,
+    "_typing": 0,  # type aliases for annotations; imports nothing of ours
     "_text": 0,
     "_io": 0,
     "_nn": 1,

@@ -7,7 +7,8 @@ import copy
 import inspect
 import os
 import threading
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -15,8 +16,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._params import COMMON, constraints
 from .._text.inputs import TextInput, check_text_input
+from .._typing import OptionalTargets, TextData
 from .._version import __version__
 from .device import resolve_device, resolve_precision
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 #: Where the documentation is published, one folder per version (the
 #: ``Documentation`` URL of pyproject.toml is the stable one).
@@ -523,7 +528,9 @@ class EmbeddingMixin:
         if "fit_transform" in cls.__dict__:
             cls.fit_transform = _lazy_fit_transform(cls.__dict__["fit_transform"])
 
-    def fit_transform(self, X, y=None, **fit_params):
+    def fit_transform(
+        self, X: TextData, y: OptionalTargets = None, **fit_params: Any
+    ) -> np.ndarray | pd.DataFrame | Any:
         """Fit, then transform ``X`` (lazily for a Dask collection).
 
         Parameters
@@ -542,7 +549,9 @@ class EmbeddingMixin:
         """
         return self.fit(X, y, **fit_params).transform(X)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(
+        self, input_features: Sequence[str] | None = None
+    ) -> np.ndarray:
         """Output column names: ``<input column>_<i>``, or ``<class name>_<i>``.
 
         Parameters

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from numbers import Integral
 from os import PathLike
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
@@ -15,6 +17,10 @@ from .._engine.base import BertBase, EmbeddingMixin
 from .._engine.cache import cached_rows, open_cache
 from .._params import constraints
 from .._text.tokenize import unique_rows
+from .._typing import OptionalTargets, SampleWeight, TextData
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 #: The training parameters BertTransformer passes on when it fine-tunes.
 _FINE_TUNING = (
@@ -279,7 +285,12 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         self.cache = cache
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(
+        self,
+        X: TextData,
+        y: OptionalTargets = None,
+        sample_weight: SampleWeight = None,
+    ) -> Self:
         """Load the encoder (fine-tuning it on ``y`` if ``fine_tune=True``).
 
         Parameters
@@ -302,7 +313,12 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         return self._fit_atomically(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None, sample_weight=None):
+    def fit_transform(
+        self,
+        X: TextData,
+        y: OptionalTargets = None,
+        sample_weight: SampleWeight = None,
+    ) -> np.ndarray | pd.DataFrame | Any:
         """Fit, then encode ``X`` (once, also with ``n_components``; lazily
         for a Dask collection, as ``transform``).
 
@@ -318,6 +334,8 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         Returns
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
+            A DataFrame with ``set_output(transform="pandas")``; for a Dask
+            input, a lazy Dask array (or Dask DataFrame), as ``transform``.
         """
         out: list = []
         self._fit_atomically(X, y, sample_weight, out)
@@ -434,7 +452,7 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             estimator = BertClassifier(**settings, class_weight=self.class_weight)
         return estimator.fit(X, y, sample_weight=sample_weight)
 
-    def transform(self, X):
+    def transform(self, X: TextData) -> np.ndarray | pd.DataFrame | Any:
         """Encode texts into embeddings.
 
         Parameters
@@ -484,7 +502,9 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             inverse
         ]
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(
+        self, input_features: Sequence[str] | None = None
+    ) -> np.ndarray:
         """Output column names: ``<input column>_<i>`` (``_pc<i>`` with
         ``n_components``), or ``berttransformer_<i>`` without column names.
 

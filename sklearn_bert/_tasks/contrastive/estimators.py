@@ -7,7 +7,7 @@ conveniences of an estimator: ``classes_``, a default head, one ``fit``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context, clone
@@ -16,7 +16,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._engine.base import BertBase
 from ..._params import constraints
+from ..._typing import Targets, TextData
 from ..transformer import BertTransformer
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 #: The encoder settings the few-shot estimators pass to BertTransformer.
 _ENCODER = (
@@ -84,7 +88,7 @@ class _ContrastiveBase(BertBase):
     def _head_attributes(self, head: Any) -> dict[str, Any]:
         return {}
 
-    def transform(self, X):
+    def transform(self, X: TextData) -> np.ndarray | pd.DataFrame | Any:
         """The contrastively fine-tuned embeddings the head reads.
 
         Parameters
@@ -95,12 +99,14 @@ class _ContrastiveBase(BertBase):
         Returns
         -------
         embeddings : ndarray of shape (n_samples, n_features), float32
+            A DataFrame under ``sklearn.set_config(transform_output="pandas")``
+            (the encoder's ``transform`` follows the global output setting).
         """
         check_is_fitted(self, "head_")
         self._check_text(X, reset=False)
         return self.encoder_.transform(X)
 
-    def predict(self, X):
+    def predict(self, X: TextData) -> np.ndarray:
         """Predict with the head on the fine-tuned embeddings.
 
         Parameters
@@ -275,7 +281,7 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X: TextData, y: Targets) -> Self:
         """Fine-tune the encoder contrastively on ``y``, then fit the head.
 
         Parameters
@@ -310,7 +316,7 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
     def _head_attributes(self, head: Any) -> dict[str, Any]:
         return {"classes_": head.classes_}
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: TextData) -> np.ndarray:
         """Class probabilities from the head.
 
         Parameters
@@ -326,7 +332,7 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
         embeddings = self.transform(X)
         return self.head_.predict_proba(embeddings)
 
-    def decision_function(self, X):
+    def decision_function(self, X: TextData) -> np.ndarray:
         """The head's decision function on the fine-tuned embeddings.
 
         Parameters
@@ -481,7 +487,7 @@ class BertContrastiveRegressor(RegressorMixin, _ContrastiveBase):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X: TextData, y: Targets) -> Self:
         """Fine-tune the encoder contrastively on ``y``, then fit the head.
 
         Parameters

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
 
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -13,6 +15,11 @@ from sklearn.utils.validation import check_is_fitted
 from ..._engine.base import EmbeddingMixin
 from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
 from ..._params import constraints
+from ..._typing import OptionalTargets, PathLike, TextData
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pandas as pd
 
 #: The literal mask placeholder accepted by ``fill_mask`` for every family.
 _MASK_PLACEHOLDER = "[MASK]"
@@ -301,7 +308,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
 
     # -- fit ---------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: TextData, y: OptionalTargets = None) -> Self:
         """Continue masked-LM training on unlabelled texts.
 
         Parameters
@@ -415,7 +422,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         return features, owners
 
     # -- evaluation --------------------------------------------------------
-    def score(self, X, y=None):
+    def score(self, X: TextData, y: OptionalTargets = None) -> float:
         """Negative mean masked-token cross-entropy on held-out texts.
 
         Higher is better (scikit-learn's convention); ``exp(-score)`` is the
@@ -474,7 +481,9 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
             )
         return -total / count
 
-    def fill_mask(self, texts, top_k=5):
+    def fill_mask(
+        self, texts: Sequence[str] | np.ndarray | pd.Series, top_k: int = 5
+    ) -> list[list[list[tuple[str, float]]]]:
         """Most likely tokens at each mask position.
 
         Parameters
@@ -545,7 +554,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
                 start += n
         return out
 
-    def transform(self, X):
+    def transform(self, X: TextData) -> np.ndarray | pd.DataFrame | Any:
         """Pooled embeddings from the adapted encoder.
 
         Parameters
@@ -557,7 +566,8 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         Returns
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
-            A lazy Dask array (or Dask DataFrame) for a Dask input.
+            A DataFrame with ``set_output(transform="pandas")``; for a Dask
+            input, a lazy Dask array (or Dask DataFrame).
         """
         check_is_fitted(self, "model_")
         text_input = self._check_text(X, reset=False)
@@ -570,7 +580,7 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         )
 
     # -- export ------------------------------------------------------------
-    def save_pretrained(self, path):
+    def save_pretrained(self, path: PathLike) -> Path:
         """Write the adapted model as a standard Hugging Face folder.
 
         ``AutoModelForMaskedLM.from_pretrained(path)`` loads it with its head,

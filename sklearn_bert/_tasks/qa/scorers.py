@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._text.inputs import check_text_input
+from ..._typing import QAData, SampleWeight, Targets
 from .answers import answer_texts
 from .squad import exact_match, squad_f1
 
@@ -21,7 +22,9 @@ def _score(metric, estimator: Any, X: Any, y: Any, sample_weight=None) -> float:
     return metric(gold, estimator.predict(X), sample_weight=sample_weight)
 
 
-def squad_f1_scorer(estimator, X, y, sample_weight=None):
+def squad_f1_scorer(
+    estimator: Any, X: QAData, y: Targets, sample_weight: SampleWeight = None
+) -> float:
     """Scorer (``scoring=`` callable) giving the SQuAD F1 of a question answerer.
 
     Unlike ``make_scorer(squad_f1)``, it also accepts answers given as
@@ -60,7 +63,9 @@ def squad_f1_scorer(estimator, X, y, sample_weight=None):
     return _score(squad_f1, estimator, X, y, sample_weight=sample_weight)
 
 
-def exact_match_scorer(estimator, X, y, sample_weight=None):
+def exact_match_scorer(
+    estimator: Any, X: QAData, y: Targets, sample_weight: SampleWeight = None
+) -> float:
     """Scorer (``scoring=`` callable) giving the exact match of a question answerer.
 
     Parameters

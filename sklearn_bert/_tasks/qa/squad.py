@@ -12,9 +12,14 @@ import re
 import string
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ..._typing import SampleWeight
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", flags=re.UNICODE)
@@ -103,7 +108,12 @@ def _mean_of(
     return float(np.average(values, weights=sample_weight))
 
 
-def squad_f1(y_true, y_pred, *, sample_weight=None):
+def squad_f1(
+    y_true: Sequence[str | Sequence[str]] | np.ndarray | pd.Series,
+    y_pred: Sequence[str] | np.ndarray | pd.Series,
+    *,
+    sample_weight: SampleWeight = None,
+) -> float:
     """Mean SQuAD token F1 between predicted and true answers.
 
     Each pair of answers is normalised (lower-case, no punctuation, no
@@ -140,7 +150,12 @@ def squad_f1(y_true, y_pred, *, sample_weight=None):
     return _mean_of(_token_f1, y_true, y_pred, sample_weight)
 
 
-def exact_match(y_true, y_pred, *, sample_weight=None):
+def exact_match(
+    y_true: Sequence[str | Sequence[str]] | np.ndarray | pd.Series,
+    y_pred: Sequence[str] | np.ndarray | pd.Series,
+    *,
+    sample_weight: SampleWeight = None,
+) -> float:
     """Fraction of predictions equal to a true answer after normalisation.
 
     Parameters

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from numbers import Real
+from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
@@ -12,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..._engine.dask import is_dask_collection
 from ..._engine.finetune import Prepared
 from ..._params import constraints
+from ..._typing import PathLike, SampleWeight, Targets, TextData
 from .common import SequenceBase
 from .targets import encode_labels, label_config
 
@@ -404,7 +407,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: TextData, y: Targets, sample_weight: SampleWeight = None) -> Self:
         """Fine-tune the encoder and the head on labelled texts.
 
         Parameters
@@ -454,7 +457,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             return float(np.mean(np.all((logits > 0) == (targets > 0.5), axis=1)))
         return float(np.mean(logits.argmax(axis=1) == targets))
 
-    def decision_function(self, X):
+    def decision_function(self, X: TextData) -> np.ndarray | Any:
         """Logits of the head.
 
         Parameters
@@ -480,7 +483,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             return logits[:, 1] - logits[:, 0]
         return logits
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: TextData) -> np.ndarray | Any:
         """Class probabilities.
 
         Parameters
@@ -510,7 +513,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         proba = np.exp(logits)
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: TextData) -> np.ndarray | Any:
         """Predict labels.
 
         Parameters
@@ -535,7 +538,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
             return (proba >= self.threshold).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
 
-    def save_pretrained(self, path):
+    def save_pretrained(self, path: PathLike) -> Path:
         """Write the fine-tuned model as a Hugging Face folder plus its head.
 
         The config carries ``id2label`` / ``label2id`` from ``classes_`` and

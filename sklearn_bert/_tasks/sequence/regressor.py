@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Self
+
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from ..._engine.dask import is_dask_collection
 from ..._engine.finetune import Prepared
+from ..._typing import PathLike, SampleWeight, Targets, TextData
 from .common import SequenceBase
 from .targets import standardize
 
@@ -358,7 +362,7 @@ class BertRegressor(RegressorMixin, SequenceBase):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: TextData, y: Targets, sample_weight: SampleWeight = None) -> Self:
         """Fine-tune the encoder and the head on numeric targets.
 
         Parameters
@@ -424,7 +428,7 @@ class BertRegressor(RegressorMixin, SequenceBase):
 
         return float(r2_score(targets, outputs))
 
-    def predict(self, X):
+    def predict(self, X: TextData) -> np.ndarray | Any:
         """Predict targets.
 
         Parameters
@@ -446,7 +450,7 @@ class BertRegressor(RegressorMixin, SequenceBase):
         pred = out * self.target_scale_ + self.target_mean_
         return pred[:, 0] if self._y_ndim_ == 1 else pred
 
-    def save_pretrained(self, path):
+    def save_pretrained(self, path: PathLike) -> Path:
         """Write the fine-tuned model as a Hugging Face folder plus its head.
 
         The config has ``problem_type="regression"`` and ``num_labels`` equal
