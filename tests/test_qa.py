@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _precision import assert_agree
 from _qa_data import company_profiles, qa_frame
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -18,6 +20,7 @@ from skorch.callbacks import Callback
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from sklearn_bert import BertQuestionAnswerer
+from sklearn_bert._engine import inference
 from sklearn_bert._tasks.qa.answers import answer_offsets
 from sklearn_bert._tasks.qa.spans import decode_spans, make_windows, window_targets
 from sklearn_bert.metrics import (
@@ -321,6 +324,62 @@ def test_fit_predict_every_family(tiny_model, data):
     assert 0.0 <= qa.score(X, y) <= 1.0
     assert qa.n_features_in_ == 2
     assert list(qa.feature_names_in_) == ["question", "context"]
+
+
+def test_prediction_streams_by_parts_of_rows(qa_bert, data, monkeypatch):
+    # Rows are windowed, run and decoded a few at a time; the spans are those
+    # of one part holding every row. A context longer than max_length (several
+    # windows) ends a part: parts are counted in rows, so its windows stay
+    # together. Questions cut in different parts make one warning.
+    X, _ = data
+    long_question = "Who " + "really " * 40 + "designed it?"
+    extra = pd.DataFrame(
+        {
+            "question": [LONG_QUESTION, long_question, long_question],
+            "context": [LONG_CONTEXT * 2, LONG_CONTEXT, X["context"][0]],
+        }
+    )
+    X = pd.concat([X[:3], extra[:1], X[3:], extra[1:]], ignore_index=True)
+    qa = qa_bert.set_params(precision="float32")
+    parts, windowed = [], []
+    streamed, windows = inference.streamed, qa._windows
+
+    def spy_streamed(n, max_length=None):
+        for part in streamed(n, max_length):
+            parts.append(part)
+            yield part
+
+    def spy_windows(*args, **kwargs):
+        windowed.append(windows(*args, **kwargs))
+        return windowed[-1]
+
+    def predict_both():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            spans, answers = qa.predict_spans(X), qa.predict(X)
+        cut = [str(w.message) for w in caught if "question(s)" in str(w.message)]
+        assert len(cut) == 2 and all(m.startswith("2 question(s)") for m in cut)
+        return spans, answers
+
+    monkeypatch.setattr(inference, "streamed", spy_streamed)
+    monkeypatch.setattr(qa, "_windows", spy_windows)
+    whole_spans, whole_answers = predict_both()
+    assert [len(p) for p in parts] == [len(X)] * 2
+    parts.clear()
+    windowed.clear()
+    monkeypatch.setattr(inference, "STREAM_ROWS", 2)
+    spans, answers = predict_both()
+    assert [len(p) for p in parts] == [2, 2, 2, 2, 1] * 2
+    assert list(answers) == list(whole_answers)
+    pd.testing.assert_frame_equal(
+        spans.drop(columns="score"), whole_spans.drop(columns="score")
+    )
+    assert_agree(spans["score"].to_numpy(), whole_spans["score"].to_numpy(), "float32")
+    # Each part's windows are those of all its rows; the long row's are in one.
+    for found in windowed:
+        assert sorted(set(found.owners)) == list(range(found.n_rows))
+    assert np.bincount(windowed[1].owners).tolist()[0] == 1
+    assert np.bincount(windowed[1].owners).tolist()[1] > 1
 
 
 def test_training_improves_f1(tiny_bert):

@@ -28,6 +28,7 @@ from skorch.callbacks import Callback
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
 from sklearn_bert import BertTokenClassifier
+from sklearn_bert._engine import inference
 from sklearn_bert._engine.stopping import split_train_valid
 from sklearn_bert._nn.losses import IGNORE_INDEX, TokenLoss
 from sklearn_bert._tasks.token.scoring import looks_like_iob, resolve_scoring
@@ -35,9 +36,9 @@ from sklearn_bert._tasks.token.words import (
     assign_words,
     check_tag_input,
     check_word_input,
-    encode_windows,
     plan_windows,
     prepare_word_tokenizer,
+    tokenize_windows,
     word_pieces,
 )
 from sklearn_bert._text.tokenize import model_input_names
@@ -219,7 +220,7 @@ def test_windows_pick_the_most_central_window():
 def test_window_features_and_targets(tiny_model_dirs):
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dirs["bert"])
     sentences = [LONG, [], ["John", "lives"]]
-    windows = encode_windows(
+    windows = tokenize_windows(
         tokenizer, sentences, max_length=16, stride=4, with_token_type_ids=True
     )
     assert set(windows.sentence.tolist()) == {0, 2}  # no window for []
@@ -384,6 +385,52 @@ def test_long_sentences_use_windows_not_truncation(tiny_bert):
         assert_agree(proba[windows.words[w]], expected, est.precision_, "float32")
 
 
+def test_prediction_streams_by_parts_of_sentences(tiny_bert, monkeypatch):
+    # A few sentences at a time are windowed, run and reduced to their tags;
+    # the result is that of one part holding every sentence. A long sentence
+    # (several windows) ends a part: its windows all stay in that part.
+    est = tagger(tiny_bert, max_length=16, max_epochs=1, stride=6)
+    est.set_params(precision="float32").fit(
+        [*X_SMALL, LONG], [*Y_SMALL, ["O"] * len(LONG)]
+    )
+    X = [*X_TEST[:5], LONG, [], X_TEST[0], *X_TEST[5:9], LONG[:25], X_TEST[1]]
+    parts, windowed = [], []
+    streamed, windows = inference.streamed, est._windows
+
+    def spy_streamed(n, max_length=None):
+        for part in streamed(n, max_length):
+            parts.append(part)
+            yield part
+
+    def spy_windows(tokenizer, model, sentences, max_length):
+        windowed.append((sentences, windows(tokenizer, model, sentences, max_length)))
+        return windowed[-1][1]
+
+    monkeypatch.setattr(inference, "streamed", spy_streamed)
+    monkeypatch.setattr(est, "_windows", spy_windows)
+    n_distinct = len({tuple(s) for s in X})
+    whole_tags, whole_proba = est.predict(X), est.predict_proba(X)
+    assert [len(p) for p in parts] == [n_distinct] * 2  # one part each
+    parts.clear()
+    windowed.clear()
+    monkeypatch.setattr(inference, "STREAM_ROWS", 3)
+    tags, proba = est.predict(X), est.predict_proba(X)
+    assert len(parts) == 2 * -(-n_distinct // 3)
+    assert tags == whole_tags
+    for a, b in zip(proba, whole_proba, strict=True):
+        assert_agree(a, b, "float32")
+    for sentences, found in windowed:
+        assert sorted(set(found.sentence)) == [
+            s for s, words in enumerate(sentences) if words
+        ]
+    assert any(
+        LONG in sentences and len(found.features) > len(sentences) + 1
+        for sentences, found in windowed
+    )
+    # A repeated sentence gets arrays of its own.
+    assert proba[7] is not proba[0] and np.array_equal(proba[7], proba[0])
+
+
 # -- training --------------------------------------------------------------------------
 def test_training_learns_the_template_data(trained, tiny_bert):
     losses = trained.net_.history[:, "train_loss"]
@@ -448,6 +495,7 @@ def test_early_stopping_validation_score_and_callbacks(tiny_bert):
     est = tagger(
         tiny_bert,
         max_epochs=2,
+        early_stopping=True,
         validation_fraction=0.25,
         callbacks=[counter],
     ).fit(X_TRAIN[:16], Y_TRAIN[:16])
@@ -543,7 +591,6 @@ def _hironsan_sentences() -> tuple[list[list[str]], list[list[str]]]:
 
 @pytest.mark.slow
 def test_hironsan_japanese_ner_on_the_bundled_model():
-    pytest.importorskip("hironsan")
     X, y = _hironsan_sentences()
     assert len(X) == 500
     # The corpus' own split: the first 90 % for training, the rest for testing.

@@ -7,8 +7,8 @@ precision) and yields each batch's outputs on the CPU with the rows they
 belong to; :func:`gather` puts them back in row order, :func:`ragged` as
 one array per row for per-token outputs. Callers encode each distinct text
 once (``_text.tokenize.unique_rows``) before calling it, a bounded number of
-rows at a time (:func:`streamed`; :func:`by_parts` for per-row results of
-ragged outputs).
+rows at a time (:func:`streamed`; :func:`by_parts` reduces ragged
+per-token logits to per-row outputs part by part).
 """
 
 from __future__ import annotations
@@ -140,29 +140,38 @@ def streamed(n: int, max_length: int | None = None) -> Iterator[range]:
 def by_parts(
     n_rows: int,
     max_length: int | None,
-    encode: Callable[[range], Any],
+    tokenize: Callable[[range], Any],
     run: Callable[[Sequence[dict[str, Any]]], Iterator[tuple[np.ndarray, Any]]],
     reduce: Callable[[range, Any, list[np.ndarray]], Sequence[Any]],
 ) -> list[Any]:
-    """One result per row for rows whose outputs are ragged (one array per
-    token, several sequences per row), computed a part of rows at a time.
+    """One output per row for rows whose runs give ragged per-token logits
+    (one array per sequence, one sequence or more per row), a part of rows
+    at a time.
 
-    For each part of :func:`streamed`: ``encode(part)`` tokenizes the part's
-    rows into sequences (an object with ``features``; a row split into
-    windows keeps all of them in its part, as parts are counted in rows),
-    ``run(features)`` runs them (:func:`run_batches`), and ``reduce(part,
-    encoded, outputs)`` turns the sequences' outputs (:func:`ragged`) into
-    one result per row of the part (tags, a span). Only the results are kept:
-    the tokens and outputs of a part are dropped before the next, so memory
-    beyond the results stays bounded whatever the number of rows.
+    For each part of :func:`streamed`: ``tokenize(part)`` gives the part's
+    rows as sequences (an object with ``features``; the windows of a row all
+    stay in its part, as parts are counted in rows), ``run(features)`` runs
+    them (:func:`run_batches`), and ``reduce(part, tokenized, logits)`` turns
+    the sequences' logits (:func:`ragged`) into one output per row of the
+    part (its tags, its answer span). Only those are kept: the sequences and
+    logits of a part are dropped before the next, so memory beyond the
+    outputs stays bounded whatever the number of rows.
     """
-    results: list[Any] = []
+    outputs: list[Any] = []
     for part in streamed(n_rows, max_length):
-        encoded = encode(part)
-        outputs = ragged(run(encoded.features), encoded.features)
-        results.extend(reduce(part, encoded, outputs))
-        del encoded, outputs  # before the next part is tokenized
-    return results
+        tokenized = tokenize(part)
+        logits = ragged(run(tokenized.features), tokenized.features)
+        outputs.extend(reduce(part, tokenized, logits))
+        del tokenized, logits  # before the next part is tokenized
+    return outputs
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64 (an empty array gives an empty one)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - (z.max(axis=-1, keepdims=True) if z.size else 0.0)
+    p = np.exp(z)
+    return p / p.sum(axis=-1, keepdims=True)
 
 
 def embed(

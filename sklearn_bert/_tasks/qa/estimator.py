@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from numbers import Integral, Real
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 from sklearn.base import _fit_context
@@ -13,11 +13,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
 from ..._params import constraints
+from ..._typing import QAData, SampleWeight, Targets
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+from ..token_level import TokenLevelMixin
 from .answers import answer_offsets, sliced
 from .squad import squad_f1
 
 
-class BertQuestionAnswerer(FineTuneBase):
+class BertQuestionAnswerer(TokenLevelMixin, FineTuneBase):
     """Extractive question answering: find the answer span in a context.
 
     Each row is a (question, context) pair; the answer is a piece of the
@@ -104,11 +109,13 @@ class BertQuestionAnswerer(FineTuneBase):
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
     precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
-        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
-        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
-        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
-        choice in ``precision_``. ``"float16"`` is GPU only (training then
-        scales the loss). Outputs are float32.
+        Precision of the forward passes (mixed precision: the weights stay
+        float32 and each pass computes in this type, as PyTorch's autocast
+        does). ``"auto"`` uses ``"bfloat16"`` where the device multiplies
+        bfloat16 natively (CPUs with AMX or AVX512-BF16, GPUs from Ampere on)
+        and ``"float32"`` elsewhere; ``fit`` records its choice in
+        ``precision_``. ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split where there is one: an int gives the same model on
@@ -295,7 +302,7 @@ class BertQuestionAnswerer(FineTuneBase):
 
     # -- fit -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: QAData, y: Targets, sample_weight: SampleWeight = None) -> Self:
         """Fine-tune the encoder and span head on (question, context) rows.
 
         Parameters
@@ -365,7 +372,7 @@ class BertQuestionAnswerer(FineTuneBase):
         return SpanModule(model, self.dropout), SpanLoss()
 
     # -- predict -------------------------------------------------------------
-    def predict(self, X):
+    def predict(self, X: QAData) -> np.ndarray:
         """Answer each question from its context.
 
         Parameters
@@ -383,12 +390,12 @@ class BertQuestionAnswerer(FineTuneBase):
         --------
         predict_spans : Also the answers' offsets and scores.
         """
-        spans = self._predict_spans(X)[0]
+        spans = self._outputs(X)[0]
         answers = np.empty(len(spans), dtype=object)
         answers[:] = [s.answer for s in spans]
         return answers
 
-    def predict_spans(self, X):
+    def predict_spans(self, X: QAData) -> pd.DataFrame:
         """Return the answers with their character offsets and a score.
 
         Parameters
@@ -411,7 +418,7 @@ class BertQuestionAnswerer(FineTuneBase):
         """
         import pandas as pd
 
-        spans, index = self._predict_spans(X)
+        spans, index = self._outputs(X)
         return pd.DataFrame(
             {
                 "answer": pd.Series([s.answer for s in spans], dtype=object),
@@ -421,7 +428,7 @@ class BertQuestionAnswerer(FineTuneBase):
             }
         ).set_axis(index if index is not None else pd.RangeIndex(len(spans)))
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: QAData, y: Targets, sample_weight: SampleWeight = None) -> float:
         """Mean SQuAD token F1 of the predicted answers.
 
         Parameters
@@ -448,30 +455,6 @@ class BertQuestionAnswerer(FineTuneBase):
 
         return squad_f1_scorer(self, X, y, sample_weight=sample_weight)
 
-    def save_pretrained(self, path):
-        """Write the fine-tuned model as a standard Hugging Face folder.
-
-        The folder (config, tokenizer, ``model.safetensors``) loads with
-        ``AutoModelForQuestionAnswering.from_pretrained(path)``, and as
-        ``BertQuestionAnswerer(model=path)``.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Output folder, created if needed.
-
-        Returns
-        -------
-        path : pathlib.Path
-            The folder written.
-        """
-        from ..._io.loading import save_pretrained
-
-        check_is_fitted(self, "net_")
-        return save_pretrained(
-            self.net_.module_.hf_model, self.tokenizer_, path, verbose=self.verbose
-        )
-
     # -- helpers -------------------------------------------------------------
     def _check_rows(self, X: Any, *, reset: bool) -> Any:
         """``X`` as a ``TextInput`` of (question, context) pairs."""
@@ -484,7 +467,7 @@ class BertQuestionAnswerer(FineTuneBase):
             )
         return text_input
 
-    def _windows(self, tokenizer, model, questions, contexts, max_length):
+    def _windows(self, tokenizer, model, questions, contexts, max_length, *, warn=True):
         from ..._text.tokenize import model_input_names
         from .spans import make_windows
 
@@ -496,25 +479,39 @@ class BertQuestionAnswerer(FineTuneBase):
             stride=self.stride,
             input_names=model_input_names(model),
         )
-        _warn_questions_truncated(windows.n_questions_truncated, max_length)
+        if warn:
+            _warn_questions_truncated(windows.n_questions_truncated, max_length)
         return windows
 
-    def _predict_spans(self, X: Any) -> tuple[list, Any]:
+    def _outputs(self, X: Any) -> tuple[list, Any]:
+        """The best span of each row (rows run a part of them at a time; only
+        the spans are kept) and ``X``'s index."""
         check_is_fitted(self, "net_")
         rows = self._check_rows(X, reset=False)
-        contexts = rows.pairs
-        windows = self._windows(
-            self.tokenizer_,
-            self.net_.module_.hf_model,
-            rows.texts,
-            contexts,
-            self.max_length_,
-        )
-        outputs: list[Any] = [None] * len(windows)
-        for idx, batch in self._run(windows.features):
-            for row, w in enumerate(idx):
-                outputs[w] = batch[row].numpy()
-        return self._decode(windows, outputs, contexts), rows.index
+        model = self.net_.module_.hf_model
+        n_truncated = 0
+
+        def tokenize(part: range) -> Any:
+            nonlocal n_truncated
+            questions = rows.texts[part.start : part.stop]
+            contexts = rows.pairs[part.start : part.stop]
+            windows = self._windows(
+                self.tokenizer_,
+                model,
+                questions,
+                contexts,
+                self.max_length_,
+                warn=False,
+            )
+            n_truncated += windows.n_questions_truncated
+            return windows
+
+        def reduce(part: range, windows: Any, logits: list[np.ndarray]):
+            return self._decode(windows, logits, rows.pairs[part.start : part.stop])
+
+        spans = self._by_parts(len(rows), tokenize, reduce)
+        _warn_questions_truncated(n_truncated, self.max_length_)
+        return spans, rows.index
 
     def _decode(self, windows: Any, outputs: list[np.ndarray], contexts: list):
         """The best span of each row from its windows' (padded) logits."""

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._engine.dask import is_dask_collection
 from ..._engine.finetune import Prepared
+from ..._engine.inference import softmax
 from ..._params import constraints
 from ..._typing import PathLike, SampleWeight, Targets, TextData
 from .common import SequenceBase
@@ -509,9 +510,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         logits = self._outputs(X).astype(np.float64)
         if self._multilabel_:
             return 1.0 / (1.0 + np.exp(-logits))
-        logits -= logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        return proba / proba.sum(axis=1, keepdims=True)
+        return softmax(logits)
 
     def predict(self, X: TextData) -> np.ndarray | Any:
         """Predict labels.

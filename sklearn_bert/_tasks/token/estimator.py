@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Self
 
 import numpy as np
 from sklearn.base import _fit_context
@@ -10,18 +11,21 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..._engine.finetune import FineTuneBase, Prepared, TrainingData
+from ..._engine.inference import softmax
 from ..._params import constraints
+from ..._typing import SampleWeight, Targets, TokenData
+from ..token_level import TokenLevelMixin
 from .scoring import SCORINGS, resolve_scoring, tag_score
 from .words import (
     WordInput,
     check_tag_input,
     check_word_input,
-    encode_windows,
     prepare_word_tokenizer,
+    tokenize_windows,
 )
 
 
-class BertTokenClassifier(FineTuneBase):
+class BertTokenClassifier(TokenLevelMixin, FineTuneBase):
     """Fine-tune a BERT-style encoder to tag every token (NER, POS tagging).
 
     ``X`` holds sentences as lists of tokens (words), or as strings split on
@@ -109,11 +113,13 @@ class BertTokenClassifier(FineTuneBase):
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
         model for inference.
     precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
-        Precision of the forward passes. ``"auto"`` uses ``"bfloat16"`` where
-        the device multiplies bfloat16 natively (CPUs with AMX or AVX512-BF16,
-        GPUs from Ampere on) and ``"float32"`` elsewhere; ``fit`` records its
-        choice in ``precision_``. ``"float16"`` is GPU only (training then
-        scales the loss). Outputs are float32.
+        Precision of the forward passes (mixed precision: the weights stay
+        float32 and each pass computes in this type, as PyTorch's autocast
+        does). ``"auto"`` uses ``"bfloat16"`` where the device multiplies
+        bfloat16 natively (CPUs with AMX or AVX512-BF16, GPUs from Ampere on)
+        and ``"float32"`` elsewhere; ``fit`` records its choice in
+        ``precision_``. ``"float16"`` is GPU only (training then scales the
+        loss). Outputs are float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the new head's initialisation, the batches, dropout and the
         validation split where there is one: an int gives the same model on
@@ -289,7 +295,7 @@ class BertTokenClassifier(FineTuneBase):
 
     # -- fit -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: TokenData, y: Targets, sample_weight: SampleWeight = None) -> Self:
         """Fine-tune the encoder and the classification layer on tagged sentences.
 
         Parameters
@@ -406,7 +412,7 @@ class BertTokenClassifier(FineTuneBase):
     def _windows(self, tokenizer, model, sentences, max_length):
         from ..._text.tokenize import model_input_names
 
-        return encode_windows(
+        return tokenize_windows(
             tokenizer,
             sentences,
             max_length=max_length,
@@ -427,22 +433,36 @@ class BertTokenClassifier(FineTuneBase):
         )
         return word_input
 
-    def _predict_logits(self, sentences: list[list[str]]) -> list[np.ndarray]:
-        """Logits of every word, one ``(n_words, n_classes)`` array per sentence."""
+    def _outputs(
+        self, sentences: list[list[str]], reduce: Callable[[np.ndarray], Any]
+    ) -> list[Any]:
+        """``reduce`` of every sentence's word logits (an ``(n_words,
+        n_classes)`` array), in input order. Distinct sentences are run once,
+        a part of them at a time; only the reduced outputs are kept."""
         position: dict[tuple[str, ...], int] = {}
         inverse = [position.setdefault(tuple(s), len(position)) for s in sentences]
         unique = [list(s) for s in position]
-        windows = self._windows(
-            self.tokenizer_, self.net_.module_.hf_model, unique, self.max_length_
-        )
-        outputs: list[Any] = [None] * len(windows.features)
-        for idx, batch in self._run(windows.features):
-            for row, w in enumerate(idx):
-                outputs[w] = batch[row].numpy()
-        logits = _word_logits(windows, outputs, unique, n_classes=len(self.classes_))
-        return [logits[i] for i in inverse]
+        model, n_classes = self.net_.module_.hf_model, len(self.classes_)
 
-    def predict_proba(self, X):
+        def tokenize(part: range) -> Any:
+            return self._windows(
+                self.tokenizer_, model, unique[part.start : part.stop], self.max_length_
+            )
+
+        def reduce_part(part: range, windows: Any, logits: list[np.ndarray]):
+            rows = unique[part.start : part.stop]
+            return [reduce(z) for z in _word_logits(windows, logits, rows, n_classes)]
+
+        outputs = self._by_parts(len(unique), tokenize, reduce_part)
+        # A repeated sentence gets a copy of its own.
+        seen: set[int] = set()
+        out = []
+        for i in inverse:
+            out.append(outputs[i].copy() if i in seen else outputs[i])
+            seen.add(i)
+        return out
+
+    def predict_proba(self, X: TokenData) -> list[np.ndarray]:
         """Tag probabilities of every token.
 
         Parameters
@@ -456,15 +476,9 @@ class BertTokenClassifier(FineTuneBase):
             One array of shape ``(n_tokens, n_classes)`` per sentence; columns
             follow ``classes_`` and rows sum to 1.
         """
-        out = []
-        for logits in self._predict_logits(self._check_words(X).sentences):
-            z = logits.astype(np.float64)
-            z -= z.max(axis=1, keepdims=True) if len(z) else 0.0
-            p = np.exp(z)
-            out.append(p / p.sum(axis=1, keepdims=True))
-        return out
+        return self._outputs(self._check_words(X).sentences, softmax)
 
-    def predict(self, X):
+    def predict(self, X: TokenData) -> list[list[Any]]:
         """Predict one tag per token.
 
         Parameters
@@ -478,12 +492,13 @@ class BertTokenClassifier(FineTuneBase):
             One list per sentence, with exactly one tag (from ``classes_``)
             per input token; ``[]`` for an empty sentence.
         """
-        return [
-            self.classes_[logits.argmax(axis=1)].tolist()
-            for logits in self._predict_logits(self._check_words(X).sentences)
-        ]
+        sentences = self._check_words(X).sentences
+        classes = self.classes_
+        return self._outputs(
+            sentences, lambda logits: classes[logits.argmax(axis=1)].tolist()
+        )
 
-    def score(self, X, y):
+    def score(self, X: TokenData, y: Targets) -> float:
         """Entity-level micro F1 (or token accuracy) on tagged sentences.
 
         Parameters
@@ -505,31 +520,6 @@ class BertTokenClassifier(FineTuneBase):
         y_pred = self.predict(word_input.sentences)
         return tag_score(
             y_true, y_pred, resolve_scoring(self.scoring, self.classes_.tolist())
-        )
-
-    def save_pretrained(self, path):
-        """Write the fine-tuned model as a standard Hugging Face folder.
-
-        The config carries ``id2label`` / ``label2id`` from ``classes_``; the
-        folder loads with
-        ``transformers.AutoModelForTokenClassification.from_pretrained`` and
-        can be passed as ``model`` to a new estimator.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Folder to write (created if needed).
-
-        Returns
-        -------
-        path : pathlib.Path
-            The folder written.
-        """
-        from ..._io.loading import save_pretrained
-
-        check_is_fitted(self, "net_")
-        return save_pretrained(
-            self.net_.module_.hf_model, self.tokenizer_, path, verbose=self.verbose
         )
 
     def __setstate__(self, state):
