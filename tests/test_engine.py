@@ -576,3 +576,59 @@ def test_deep_copies_and_pickles_predict_the_same(tiny_bert, tmp_path):
         path.stat().st_size
         < 3 * sum(p.numel() * 4 for p in clf.net_.module_.parameters()) + 2_000_000
     )
+
+
+# -- the record of a fit's epochs ---------------------------------------------------
+
+
+def test_a_fit_records_its_epochs_as_scikit_learn_does(tiny_bert):
+    est = clf_(tiny_bert, max_epochs=3).fit(X, Y)
+    assert est.n_iter_ == est.max_epochs_ == 3
+    assert est.loss_curve_.shape == (3,) and np.isfinite(est.loss_curve_).all()
+    assert est.loss_curve_.tolist() == est.history_[:, "train_loss"]
+    assert est.validation_loss_curve_ is None and est.validation_scores_ is None
+    assert est.best_epoch_ == 3  # no early stopping: the last epoch's weights
+
+
+def test_early_stopping_records_each_epoch_and_the_epoch_it_kept(tiny_bert):
+    est = clf_(
+        tiny_bert,
+        max_epochs=8,
+        lr=1e-12,  # nothing improves after the first epoch: it stops early
+        early_stopping=True,
+        n_iter_no_change=2,
+        validation_fraction=0.5,
+    ).fit(X, Y)
+    assert est.n_iter_ == len(est.history_) < 8
+    curve, scores = est.validation_loss_curve_, est.validation_scores_
+    assert curve.shape == scores.shape == (est.n_iter_,)
+    assert scores.tolist() == est.history_[:, "valid_acc"]
+    assert ((scores >= 0) & (scores <= 1)).all()
+    # the kept epoch is the one of the lowest validation loss (skorch's
+    # relative threshold of 1e-4 counts a smaller gain as no improvement)
+    best = curve[est.best_epoch_ - 1]
+    assert best <= curve.min() * (1 + 1e-4) + 1e-12
+    assert 1 <= est.best_epoch_ <= est.n_iter_
+
+
+def test_the_record_is_read_inside_a_search(tiny_bert):
+    from sklearn.model_selection import GridSearchCV
+
+    search = GridSearchCV(
+        clf_(tiny_bert, max_epochs=2, early_stopping=True, validation_fraction=0.5),
+        {"lr": [1e-4, 1e-3]},
+        cv=2,
+    ).fit(X, Y)
+    best = search.best_estimator_
+    assert best.validation_scores_.shape == (best.n_iter_,)
+    assert set(search.cv_results_["params"][0]) == {"lr"}
+
+
+def test_the_few_shot_and_fine_tuned_transformer_records_come_along(tiny_bert):
+    from sklearn_bert import BertContrastiveClassifier, BertTransformer
+
+    tuned = BertTransformer(tiny_bert, fine_tune=True, **FAST).fit(X, Y)
+    few = BertContrastiveClassifier(tiny_bert, **FAST).fit(X, Y)
+    for est in (tuned, few):
+        assert est.n_iter_ == 1 and est.loss_curve_.shape == (1,)
+        assert est.best_epoch_ == 1

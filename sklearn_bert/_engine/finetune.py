@@ -149,6 +149,7 @@ class FineTuneBase(BertBase):
         from .._text.tokenize import effective_max_length, pad_token_id
         from .device import release_memory, resolve_precision, seed_from, seeded
         from .net import build_net
+        from .stopping import training_record
 
         prepared = self._prepare(X, y, sample_weight)
         previous = self.__dict__.get("_previous_fit")
@@ -232,6 +233,7 @@ class FineTuneBase(BertBase):
             **prepared.fitted,
             **data.fitted,
             **self._fitted_model(net),
+            **training_record(net.history, stopper),
         }
         self._set_fitted(fitted)
 

@@ -175,6 +175,55 @@ class EarlyStopper(Callback):
             print(text)
 
 
+#: The fitted attributes :func:`training_record` sets.
+RECORD = (
+    "n_iter_",
+    "loss_curve_",
+    "validation_loss_curve_",
+    "validation_scores_",
+    "best_epoch_",
+)
+
+
+def training_record(history: Any, stopper: EarlyStopper | None) -> dict[str, Any]:
+    """The fitted attributes that summarise a fit's epochs, named as
+    scikit-learn's iterative estimators name them (``MLPClassifier``):
+
+    ``n_iter_``
+        Epochs trained (with ``warm_start``, all of them so far).
+    ``loss_curve_``
+        The training loss of each epoch.
+    ``validation_loss_curve_``, ``validation_scores_``
+        The validation loss and the task's validation score of each epoch
+        (None without ``early_stopping``, or for a task without a score).
+    ``best_epoch_``
+        The epoch whose weights the fitted model holds: the last one, or with
+        ``early_stopping`` the one of the lowest validation loss.
+    """
+    rows = [dict(row) for row in history]
+    record: dict[str, Any] = {
+        "n_iter_": len(rows),
+        "loss_curve_": _column(rows, "train_loss"),
+        "validation_loss_curve_": None,
+        "validation_scores_": None,
+        "best_epoch_": len(rows),
+    }
+    if stopper is None or not rows:
+        return record
+    record["validation_loss_curve_"] = _column(rows, "valid_loss")
+    if stopper.score_name in rows[-1]:
+        record["validation_scores_"] = _column(rows, stopper.score_name)
+    if stopper.best_epoch_:
+        record["best_epoch_"] = int(stopper.best_epoch_)
+    return record
+
+
+def _column(rows: list[dict[str, Any]], key: str) -> np.ndarray:
+    """One value per epoch (NaN where an epoch has none: a continued fit's
+    earlier epochs without validation)."""
+    return np.asarray([row.get(key, np.nan) for row in rows], dtype=np.float64)
+
+
 def _row(out: Any, k: int) -> Any:
     if isinstance(out, tuple | list):
         return type(out)(_row(o, k) for o in out)

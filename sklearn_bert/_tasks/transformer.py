@@ -183,6 +183,9 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
     history_ : skorch.history.History
         The fine-tuning history (epochs, losses); only after a fit with
         ``fine_tune`` set.
+    n_iter_, loss_curve_, validation_loss_curve_, validation_scores_, best_epoch_
+        The record of the fine-tuning epochs, as :class:`BertClassifier`
+        describes them; only after a fit with ``fine_tune`` set.
     max_epochs_ : int
         The epochs fine-tuning trained for; only after a fit with
         ``fine_tune`` set.
@@ -370,9 +373,10 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
             estimator = self._fine_tuned(X, y, sample_weight)
             tokenizer = estimator.tokenizer_
             model = estimator.net_.module_.hf_model
-            fitted["history_"] = estimator.history_
-            fitted["max_epochs_"] = estimator.max_epochs_
-            fitted["lr_"] = estimator.lr_
+            from .._engine.stopping import RECORD
+
+            for name in ("history_", "max_epochs_", "lr_", *RECORD):
+                fitted[name] = getattr(estimator, name)
         elif self.cache not in (None, False) and isinstance(self.model, str | PathLike):
             # Frozen weights: the clones of a search share one loaded copy,
             # and the cache space is named after the checkpoint's files.

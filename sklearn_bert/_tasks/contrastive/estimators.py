@@ -56,6 +56,8 @@ class _ContrastiveBase(BertBase):
     }
 
     def _fit(self, X: Any, y: Any) -> None:
+        from ..._engine.stopping import RECORD
+
         text_input = self._check_text(X, reset=True)
         settings = {name: getattr(self, name) for name in _ENCODER}
         encoder = BertTransformer(**settings, fine_tune="contrastive")
@@ -66,9 +68,10 @@ class _ContrastiveBase(BertBase):
             **self._input_attributes(text_input.n_columns, text_input.columns),
             "encoder_": encoder,
             "head_": head,
-            "history_": encoder.history_,
-            "max_epochs_": encoder.max_epochs_,
-            "lr_": encoder.lr_,
+            **{
+                name: getattr(encoder, name)
+                for name in ("history_", "max_epochs_", "lr_", *RECORD)
+            },
             **self._head_attributes(head),
         }
         self._set_fitted(fitted)
@@ -208,6 +211,9 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
         The fitted head.
     history_ : skorch.history.History
         The contrastive training history.
+    n_iter_, loss_curve_, validation_loss_curve_, validation_scores_, best_epoch_
+        The record of the contrastive training epochs, as
+        :class:`BertClassifier` describes them (no validation score).
     max_epochs_ : int
         The epochs contrastive training ran (``"auto"`` decided).
     lr_ : float
@@ -426,6 +432,9 @@ class BertContrastiveRegressor(RegressorMixin, _ContrastiveBase):
         The fitted head.
     history_ : skorch.history.History
         The contrastive training history.
+    n_iter_, loss_curve_, validation_loss_curve_, validation_scores_, best_epoch_
+        The record of the contrastive training epochs, as
+        :class:`BertClassifier` describes them (no validation score).
     max_epochs_ : int
         The epochs contrastive training ran (``"auto"`` decided).
     lr_ : float

@@ -173,6 +173,17 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     history_ : skorch.history.History
         Training history (``train_loss``: mean masked-token cross-entropy,
         and ``valid_loss``, on fixed masks, with early stopping).
+    n_iter_ : int
+        Epochs trained.
+    loss_curve_ : ndarray of shape (n_epochs,)
+        The training loss of each epoch.
+    validation_loss_curve_, validation_scores_ : ndarray of shape (n_epochs,) or None
+        With ``early_stopping=True``, the validation loss and (no task score:
+        ``validation_scores_`` is None) of
+        each epoch; None otherwise.
+    best_epoch_ : int
+        The epoch whose weights the model holds: with early stopping the one
+        of the lowest validation loss, else the last.
     max_length_ : int
         The token limit in use.
     precision_ : str

@@ -148,6 +148,17 @@ class BertQuestionAnswerer(TokenLevelMixin, FineTuneBase):
     history_ : skorch.history.History
         The training history (``net_.history``), with ``valid_f1`` (SQuAD
         F1 of the held-out questions) under early stopping.
+    n_iter_ : int
+        Epochs trained.
+    loss_curve_ : ndarray of shape (n_epochs,)
+        The training loss of each epoch.
+    validation_loss_curve_, validation_scores_ : ndarray of shape (n_epochs,) or None
+        With ``early_stopping=True``, the validation loss and the validation
+        SQuAD F1 (``valid_f1``) of
+        each epoch; None otherwise.
+    best_epoch_ : int
+        The epoch whose weights the model holds: with early stopping the one
+        of the lowest validation loss, else the last.
     tokenizer_ : transformers.PreTrainedTokenizerFast
         The fast tokenizer.
     max_length_ : int

@@ -204,6 +204,17 @@ class BertRegressor(RegressorMixin, SequenceBase):
     history_ : skorch.history.History
         The training history (``net_.history``): per epoch ``train_loss``,
         and with early stopping ``valid_loss`` and ``valid_r2``.
+    n_iter_ : int
+        Epochs trained.
+    loss_curve_ : ndarray of shape (n_epochs,)
+        The training loss of each epoch.
+    validation_loss_curve_, validation_scores_ : ndarray of shape (n_epochs,) or None
+        With ``early_stopping=True``, the validation loss and the validation
+        R² (``valid_r2``) of
+        each epoch; None otherwise.
+    best_epoch_ : int
+        The epoch whose weights the model holds: with early stopping the one
+        of the lowest validation loss, else the last.
     tokenizer_ : transformers.PreTrainedTokenizerFast
         The tokenizer.
     max_length_ : int

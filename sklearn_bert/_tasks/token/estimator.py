@@ -155,6 +155,17 @@ class BertTokenClassifier(TokenLevelMixin, FineTuneBase):
     history_ : skorch.history.History
         The training history (``net_.history``), with ``valid_f1`` or
         ``valid_acc`` under early stopping.
+    n_iter_ : int
+        Epochs trained.
+    loss_curve_ : ndarray of shape (n_epochs,)
+        The training loss of each epoch.
+    validation_loss_curve_, validation_scores_ : ndarray of shape (n_epochs,) or None
+        With ``early_stopping=True``, the validation loss and the validation
+        score (``valid_f1`` or ``valid_acc``) of
+        each epoch; None otherwise.
+    best_epoch_ : int
+        The epoch whose weights the model holds: with early stopping the one
+        of the lowest validation loss, else the last.
     tokenizer_ : transformers.PreTrainedTokenizerFast
         The tokenizer.
     max_length_ : int
