@@ -636,3 +636,38 @@ def summary_row(
 
 def warn(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+# -- memory --------------------------------------------------------------------
+
+
+def rss() -> int:
+    """This process's resident memory in bytes (Linux ``/proc``)."""
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_growth(fn: Callable[[], Any]) -> tuple[Any, int, int, float]:
+    """Call ``fn`` while sampling the RSS every 10 ms: its output, the RSS just
+    before, the peak growth over it, and the seconds it took."""
+    import threading
+
+    gc.collect()
+    before = rss()
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    start = time.perf_counter()
+    out = fn()
+    seconds = time.perf_counter() - start
+    done.set()
+    thread.join()
+    peak[0] = max(peak[0], rss())
+    return out, before, peak[0] - before, seconds

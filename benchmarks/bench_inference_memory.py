@@ -145,11 +145,6 @@ def tiny_model(folder: Path) -> str:
 
 
 # -- measuring ---------------------------------------------------------------
-def _rss() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def deep_size(obj: Any, seen: set[int] | None = None) -> int:
     """Bytes held by ``obj``: arrays' buffers, containers and their items
     (each object counted once), a DataFrame's values with ``deep=True``."""
@@ -173,34 +168,6 @@ def deep_size(obj: Any, seen: set[int] | None = None) -> int:
     elif isinstance(obj, dict):
         size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in obj.items())
     return size
-
-
-def peak_growth(fn: Any) -> tuple[Any, int, int, float]:
-    """Call ``fn`` while sampling the RSS every 10 ms: its output, the RSS just
-    before, the peak growth over it, seconds."""
-    import gc
-    import threading
-    import time
-
-    gc.collect()
-    before = _rss()
-    peak = [before]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], _rss())
-            time.sleep(0.01)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    start = time.perf_counter()
-    out = fn()
-    seconds = time.perf_counter() - start
-    done.set()
-    thread.join()
-    peak[0] = max(peak[0], _rss())
-    return out, before, peak[0] - before, seconds
 
 
 def child(
@@ -237,7 +204,7 @@ def child(
         estimator.fit(X.iloc[:8], answers[:8])
     predict = getattr(estimator, method)
     predict(X[:64])  # warm-up
-    out, before, growth, seconds = peak_growth(lambda: predict(X))
+    out, before, growth, seconds = h.peak_growth(lambda: predict(X))
     output = deep_size(out)
     heap = {}
     if traced:

@@ -75,16 +75,8 @@ def texts(case: str, n: int) -> list[str]:
     ]
 
 
-def _rss() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def child(lib: str, case: str, n: int) -> dict:
     """Measure one case in this (child) process; print JSON."""
-    import threading
-    import time
-
     import numpy as np
 
     max_length = 32 if case == "short" else 256
@@ -107,23 +99,7 @@ def child(lib: str, case: str, n: int) -> dict:
         def encode(x):
             return st.encode(x, batch_size=32)
 
-    before = _rss()
-    peak = [before]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], _rss())
-            time.sleep(0.01)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    start = time.perf_counter()
-    out = encode(data)
-    seconds = time.perf_counter() - start
-    done.set()
-    thread.join()
-    peak[0] = max(peak[0], _rss())
+    out, before, growth, seconds = h.peak_growth(lambda: encode(data))
     out = np.asarray(out)
     return {
         "library": lib,
@@ -133,9 +109,9 @@ def child(lib: str, case: str, n: int) -> dict:
         "seconds": round(seconds, 1),
         "texts_per_s": round(n / seconds, 1),
         "rss_before_gb": round(before / 1e9, 3),
-        "peak_growth_gb": round((peak[0] - before) / 1e9, 3),
+        "peak_growth_gb": round(growth / 1e9, 3),
         "output_gb": round(out.nbytes / 1e9, 3),
-        "growth_beyond_output_gb": round((peak[0] - before - out.nbytes) / 1e9, 3),
+        "growth_beyond_output_gb": round((growth - out.nbytes) / 1e9, 3),
     }
 
 
