@@ -29,6 +29,9 @@ FUSIONS = ("concat", "gated", "attention")
 #: Values of ``combine_texts``.
 COMBINE_TEXTS = ("join", "separate")
 
+#: What the learning rate does after the warmup.
+LR_SCHEDULES = ("linear", "constant")
+
 #: Values of ``chunk_aggregation`` (see ``_tasks.sequence.chunks``).
 CHUNK_AGGREGATIONS = ("mean_logits", "max_logits", "mean_pooled")
 
@@ -59,6 +62,7 @@ CONSTRAINTS: dict[str, list] = {
     "head_lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "warmup_ratio": [Interval(Real, 0, 1, closed="both")],
+    "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
     "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "early_stopping": ["boolean"],
@@ -80,6 +84,7 @@ CONSTRAINTS: dict[str, list] = {
     "combine_texts": [StrOptions(set(COMBINE_TEXTS))],
     "warm_start": ["boolean"],
     "checkpoint_dir": [str, os.PathLike, None],
+    "training_store": ["boolean", str, os.PathLike, None],
     "distributed": ["boolean"],
 }
 
@@ -93,6 +98,7 @@ TRAINING = (
     "head_lr",
     "weight_decay",
     "warmup_ratio",
+    "lr_schedule",
     "gradient_accumulation_steps",
     "validation_fraction",
     "early_stopping",
@@ -106,6 +112,7 @@ TRAINING = (
     "callbacks",
     "warm_start",
     "checkpoint_dir",
+    "training_store",
 )
 
 #: Defaults of the shared parameters (an estimator may choose its own for
@@ -123,6 +130,7 @@ DEFAULTS: dict[str, Any] = {
     "head_lr": "auto",
     "weight_decay": 0.01,
     "warmup_ratio": 0.1,
+    "lr_schedule": "linear",
     "gradient_accumulation_steps": 1,
     "validation_fraction": 0.1,
     "early_stopping": False,
@@ -140,6 +148,7 @@ DEFAULTS: dict[str, Any] = {
     "combine_texts": "join",
     "warm_start": False,
     "checkpoint_dir": None,
+    "training_store": None,
     "distributed": False,
 }
 
@@ -268,8 +277,15 @@ used is in ``head_lr_``. None uses ``lr``.""",
     "weight_decay": """
 AdamW weight decay (not applied to biases and normalisation weights).""",
     "warmup_ratio": """
-Fraction of the optimizer steps with a linear warmup; the learning rate then
-decays linearly to 0 at the end of training.""",
+Length of the linear warmup of the learning rate: this fraction of the
+fit's optimizer steps with ``lr_schedule="linear"``, of the task's
+``"auto"`` step budget with ``"constant"`` (so it does not depend on
+``max_epochs``).""",
+    "lr_schedule": """
+After the warmup, ``"linear"`` decays the learning rate to 0 at the end of
+training; ``"constant"`` keeps it at its peak. Under ``"constant"`` the first
+``k`` epochs do not depend on ``max_epochs``, so a ``training_store`` serves
+every ``max_epochs`` of a search from one fit.""",
     "gradient_accumulation_steps": """
 Batches whose gradients add up before one optimizer step.""",
     "validation_fraction": """
@@ -341,6 +357,18 @@ Folder where a checkpoint of the training state is written after every epoch
 (safetensors and JSON only, nothing that runs code when read); with
 ``warm_start=True`` an interrupted fit resumes from it. Give every fit its
 own folder. None writes no checkpoint.""",
+    "training_store": """
+Keep the training state at the end of every epoch for later fits with the
+same data, seed and settings (a search's clones, a repeated
+``cross_val_score``): one that asks for as many epochs or fewer takes the
+stored epoch without training; one that asks for more resumes from the last
+stored epoch. Under ``lr_schedule="linear"`` only a fit with the same
+``max_epochs`` matches. ``True`` keeps it in a temporary folder of this
+process (emptied by :func:`clear_cache` and at exit); a folder keeps it on
+disk, shared by processes. Needs an integer ``random_state``. The store
+holds at most ``SKLEARN_BERT_TRAINING_STORE_GB`` (default 8) gigabytes,
+dropping the least recently used fits first (user guide, "Searches that
+reuse epochs").""",
     "distributed": """
 Spread ``fit`` over the processes of a ``torchrun`` or ``accelerate launch``
 job (torch ``DistributedDataParallel``: gloo on the CPU, NCCL on GPUs, one
@@ -374,6 +402,7 @@ TYPES: dict[str, str] = {
     "head_lr": 'float, "auto" or None',
     "weight_decay": "float",
     "warmup_ratio": "float",
+    "lr_schedule": '{"linear", "constant"}',
     "gradient_accumulation_steps": "int",
     "validation_fraction": "float",
     "early_stopping": "bool",
@@ -391,5 +420,6 @@ TYPES: dict[str, str] = {
     "combine_texts": '{"join", "separate"}',
     "warm_start": "bool",
     "checkpoint_dir": "str, path-like or None",
+    "training_store": "bool, str, path-like or None",
     "distributed": "bool",
 }

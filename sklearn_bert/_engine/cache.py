@@ -208,6 +208,14 @@ def weights_digest(model: Any, folder: str | None = None) -> str:
         known = _digests.get(model)
     if known is not None:
         return known
+    value = tensor_digest(model)
+    with _lock:
+        _digests[model] = value
+    return value
+
+
+def tensor_digest(model: Any) -> str:
+    """A digest of a torch module's tensors as they are now (not cached)."""
     import torch
 
     digest = hashlib.sha256()
@@ -215,10 +223,7 @@ def weights_digest(model: Any, folder: str | None = None) -> str:
         digest.update(name.encode())
         data = tensor.detach().to("cpu").contiguous().view(-1)
         digest.update(data.view(torch.uint8).numpy().tobytes())
-    value = digest.hexdigest()[:32]
-    with _lock:
-        _digests[model] = value
-    return value
+    return digest.hexdigest()[:32]
 
 
 def _file_digest(path: Path) -> str:
@@ -253,15 +258,19 @@ def shared_frozen_model(folder: str, load: Callable[[], tuple[Any, Any]]):
 
 
 def clear_cache() -> None:
-    """Empty the in-memory embedding cache and the shared frozen models.
+    """Empty the in-memory embedding cache, the shared frozen models and the
+    temporary training store of ``training_store=True``.
 
-    Folder caches are files: delete the folder to empty one.
+    Folder caches and stores are files: delete the folder to empty one.
 
     Examples
     --------
     >>> from sklearn_bert import clear_cache
     >>> clear_cache()
     """
+    from .store import clear_process_store
+
     with _lock:
         _memory.clear()
         _frozen_models.clear()
+    clear_process_store()

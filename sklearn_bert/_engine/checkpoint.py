@@ -49,9 +49,17 @@ LATEST = "latest.json"
 _EPOCH_FOLDER = re.compile(r"^epoch-\d{4,}-[0-9a-f]{8}$")
 
 #: Parameters that do not change what a fit computes (left out of the
-#: fingerprint): how it reports, where it runs, where it checkpoints.
+#: fingerprint): how it reports, where it runs, where it keeps its state.
 _NEUTRAL = frozenset(
-    {"verbose", "callbacks", "checkpoint_dir", "warm_start", "device", "batch_size"}
+    {
+        "verbose",
+        "callbacks",
+        "checkpoint_dir",
+        "training_store",
+        "warm_start",
+        "device",
+        "batch_size",
+    }
 )
 
 
@@ -187,14 +195,46 @@ class Checkpointer(Callback):
     def save(self, net: Any, *, finished: bool) -> None:
         if not _is_writer():
             return
-        from .._nn.portable import export_module
-        from .._version import __version__
-        from .inference import to_cpu
-
         epoch = len(net.history)
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f"tmp-{uuid.uuid4().hex}"
-        tmp.mkdir()
+        # a new name every time: the folder latest.json names is never touched
+        target = self.folder / f"epoch-{epoch:04d}-{uuid.uuid4().hex[:8]}"
+        write_state(net, target, {**self.info, "finished": finished})
+        _write_latest(self.folder, target.name)
+        self._saved_epoch = epoch
+        for old in self.folder.iterdir():
+            if old.name != target.name and (
+                _EPOCH_FOLDER.match(old.name) or old.name.startswith("tmp-")
+            ):
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _mark_finished(self) -> None:
+        if not _is_writer():
+            return
+        checkpoint = read_checkpoint(self.folder)
+        if checkpoint is None:
+            return
+        state = dict(checkpoint.state, finished=True)
+        tmp = checkpoint.path / "state.json.tmp"
+        tmp.write_text(_dumps(state))
+        os.replace(tmp, checkpoint.path / "state.json")
+
+
+def write_state(net: Any, target: Path, info: dict[str, Any]) -> bool:
+    """Write the training state of ``net`` as the folder ``target`` (the
+    layout of the module docstring, ``info`` added to ``state.json``).
+
+    The folder is written under a temporary name beside ``target`` and renamed
+    when complete; returns False, writing nothing, when ``target`` already
+    exists (another process wrote it first).
+    """
+    from .._nn.portable import export_module
+    from .._version import __version__
+    from .inference import to_cpu
+
+    tmp = target.parent / f"tmp-{uuid.uuid4().hex}"
+    tmp.mkdir(parents=True)
+    try:
         module = export_module(net.module_)
         _write_folder(module["hf_files"], tmp / "model")
         (tmp / "head.safetensors").write_bytes(module["head"])
@@ -223,9 +263,8 @@ class Checkpointer(Callback):
         state = {
             "format": FORMAT,
             "library_version": __version__,
-            "epoch": epoch,
-            "finished": finished,
-            **self.info,
+            "epoch": len(net.history),
+            **info,
             "history": [dict(row) for row in net.history],
             "module": {"class": module["class"], "spec": module["spec"]},
             "optimizer": {
@@ -245,27 +284,16 @@ class Checkpointer(Callback):
             else None,
         }
         (tmp / "state.json").write_text(_dumps(state))
-        # a new name every time: the folder latest.json names is never touched
-        target = self.folder / f"epoch-{epoch:04d}-{uuid.uuid4().hex[:8]}"
-        os.replace(tmp, target)
-        _write_latest(self.folder, target.name)
-        self._saved_epoch = epoch
-        for old in self.folder.iterdir():
-            if old.name != target.name and (
-                _EPOCH_FOLDER.match(old.name) or old.name.startswith("tmp-")
-            ):
-                shutil.rmtree(old, ignore_errors=True)
-
-    def _mark_finished(self) -> None:
-        if not _is_writer():
-            return
-        checkpoint = read_checkpoint(self.folder)
-        if checkpoint is None:
-            return
-        state = dict(checkpoint.state, finished=True)
-        tmp = checkpoint.path / "state.json.tmp"
-        tmp.write_text(_dumps(state))
-        os.replace(tmp, checkpoint.path / "state.json")
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            return False  # written by another process meanwhile
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return True
 
 
 def _early_stopping(net: Any) -> Any:
@@ -302,9 +330,31 @@ def _write_latest(folder: Path, name: str) -> None:
 class Checkpoint:
     """A checkpoint read back (see the module docstring)."""
 
-    def __init__(self, path: Path, state: dict[str, Any]):
+    def __init__(
+        self,
+        path: Path,
+        state: dict[str, Any],
+        files: dict[str, bytes] | None = None,
+    ):
         self.path = path
         self.state = state
+        # the folder's files read ahead (a training store's entry, which
+        # another process may remove), else read when needed
+        self.files = files
+
+    def _read(self, name: str) -> bytes | None:
+        """The bytes of the file ``name`` of the checkpoint, None if absent."""
+        if self.files is not None:
+            return self.files.get(name)
+        path = self.path / name
+        return path.read_bytes() if path.is_file() else None
+
+    @property
+    def resumable(self) -> bool:
+        """Whether the optimizer's and generators' states are kept."""
+        if self.files is not None:
+            return "optimizer.safetensors" in self.files
+        return (self.path / "optimizer.safetensors").is_file()
 
     @property
     def epoch(self) -> int:
@@ -333,27 +383,48 @@ class Checkpoint:
         """The task module with the checkpoint's weights, on the CPU."""
         from .._nn.portable import import_module
 
-        model = self.path / "model"
-        files = {
-            p.relative_to(model).as_posix(): p.read_bytes()
-            for p in model.rglob("*")
-            if p.is_file()
-        }
+        if self.files is not None:
+            files = {
+                name[len("model/") :]: data
+                for name, data in self.files.items()
+                if name.startswith("model/")
+            }
+        else:
+            model = self.path / "model"
+            files = {
+                p.relative_to(model).as_posix(): p.read_bytes()
+                for p in model.rglob("*")
+                if p.is_file()
+            }
         return import_module(
             {
                 **self.state["module"],
                 "hf_files": files,
-                "head": (self.path / "head.safetensors").read_bytes(),
+                "head": self._read("head.safetensors"),
             }
         )
 
     def restore_training(self, net: Any) -> None:
         """Restore the optimizer, LR schedule, gradient scaler, early stopping,
-        masking and torch generator states into an initialized ``net``."""
-        from safetensors.torch import load_file
+        masking and torch generator states into an initialized ``net`` (early
+        stopping alone for an entry that is not :attr:`resumable`, which only
+        ends a fit)."""
+        from safetensors.torch import load
 
         state = self.state
-        tensors = load_file(str(self.path / "optimizer.safetensors"))
+        stopping = _early_stopping(net)
+        device = torch.device(net.device)
+        if stopping is not None and state["early_stopping"] is not None:
+            best = self._read("best.safetensors")
+            stopping.load_state(
+                state["early_stopping"],
+                None
+                if best is None
+                else {k: v.to(device) for k, v in load(best).items()},
+            )
+        if not self.resumable:
+            return
+        tensors = load(self._read("optimizer.safetensors"))
         moments: dict[int, dict[str, Any]] = {}
         for key, value in tensors.items():
             i, name = key.split(".", 1)
@@ -367,22 +438,11 @@ class Checkpoint:
         net.scheduler_.load_state_dict(state["scheduler"])
         if state["grad_scaler"]:
             net.grad_scaler_.load_state_dict(state["grad_scaler"])
-        stopping = _early_stopping(net)
-        if stopping is not None and state["early_stopping"] is not None:
-            best = self.path / "best.safetensors"
-            device = torch.device(net.device)
-            stopping.load_state(
-                state["early_stopping"],
-                {k: v.to(device) for k, v in load_file(str(best)).items()}
-                if best.is_file()
-                else None,
-            )
         collate = getattr(net, "iterator_train__collate_fn", None)
         if state.get("collate_rng") is not None and hasattr(collate, "set_rng_state"):
             collate.set_rng_state(state["collate_rng"])
-        rng = load_file(str(self.path / "rng.safetensors"))
+        rng = load(self._read("rng.safetensors"))
         torch.set_rng_state(rng["cpu"])
-        device = torch.device(net.device)
         if "cuda" in rng and device.type == "cuda":
             torch.cuda.set_rng_state(rng["cuda"], device)
 

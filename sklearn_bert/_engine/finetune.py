@@ -83,11 +83,16 @@ class Budget:
         Peak learning rate of the encoder.
     head_lr : float
         Peak learning rate of the task head.
+    warmup_steps : int or None
+        Steps of the learning-rate warmup when they do not depend on
+        ``max_epochs`` (``lr_schedule="constant"``: ``warmup_ratio`` of the
+        task's ``"auto"`` steps); None: ``warmup_ratio`` of the fit's steps.
     """
 
     max_epochs: int
     lr: float
     head_lr: float
+    warmup_steps: int | None = None
 
 
 @dataclass
@@ -153,6 +158,7 @@ class FineTuneBase(BertBase):
 
         prepared = self._prepare(X, y, sample_weight)
         previous = self.__dict__.get("_previous_fit")
+        store = self._open_store()
         resume = self._checkpoint_to_resume(previous)
         seed = resume.seed if resume is not None else seed_from(self.random_state)
         device = self._resolved_device()
@@ -184,6 +190,11 @@ class FineTuneBase(BertBase):
             checkpointer, start = self._start(
                 resume, previous, seed, train, valid, budget
             )
+            recorder = None
+            if store is not None and start is None:
+                recorder, start = self._from_store(
+                    store, module, seed, train, valid, budget, precision, device
+                )
             if start is not None:
                 module = start["module"]
             freeze_layers(module.encoder, self.freeze_encoder, self.trainable_layers)
@@ -202,6 +213,7 @@ class FineTuneBase(BertBase):
                 collate=data.collate,
                 valid_collate=data.valid_collate,
                 checkpointer=checkpointer,
+                recorder=recorder,
                 seed=seed,
                 world=world,
             )
@@ -210,7 +222,9 @@ class FineTuneBase(BertBase):
 
                 net.initialize()
                 net.history = History(start["history"])
-                if start["epochs"] > 0:
+                if start["epochs"] > 0 or start.get("stored"):
+                    # a stored epoch that ends the fit trains 0 epochs: the
+                    # callbacks restore its state, early stopping its best
                     net.max_epochs = start["epochs"]
                     net.partial_fit(train, None)
                     net.max_epochs = budget.max_epochs
@@ -256,7 +270,12 @@ class FineTuneBase(BertBase):
         head_lr = self.head_lr
         if head_lr == "auto":
             head_lr = AUTO_HEAD_LR_FACTOR * lr if prepared.new_head else lr
-        return Budget(int(epochs), lr, lr if head_lr is None else float(head_lr))
+        warmup = None
+        if self.lr_schedule == "constant":
+            warmup = int(round(self.warmup_ratio * auto.steps))
+        return Budget(
+            int(epochs), lr, lr if head_lr is None else float(head_lr), warmup
+        )
 
     def _early_stopping(self, data: TrainingData, seed: int):
         """The early stopper (None without ``early_stopping``) and the
@@ -338,6 +357,61 @@ class FineTuneBase(BertBase):
                 resume=resume,
             )
         return checkpointer, start
+
+    def _open_store(self):
+        """The training store's folder, or None (see :mod:`._engine.store`)."""
+        from .store import open_store
+
+        if self.training_store is None or self.training_store is False:
+            return None
+        if not isinstance(self.random_state, int | np.integer):
+            raise ValueError(
+                "training_store reuses the epochs of fits with the same seed; "
+                f"set random_state to an int (it is {self.random_state!r})."
+            )
+        if self.callbacks:
+            raise ValueError(
+                "training_store cannot be used with callbacks: a callback may "
+                "change training in ways the store cannot tell apart. Remove "
+                "the callbacks or set training_store=None."
+            )
+        if self._world() is not None:
+            raise ValueError(
+                "training_store is not used by distributed fits; set "
+                "training_store=None."
+            )
+        return open_store(self.training_store)
+
+    def _from_store(self, store, module, seed, train, valid, budget, precision, device):
+        """The store's recorder and where training starts (None: from the
+        beginning; else the stored module, its history and the epochs left)."""
+        import torch
+
+        from .._version import __version__
+        from .cache import tensor_digest
+        from .checkpoint import fingerprint
+        from .store import StoreRecorder, find_start, trajectory
+
+        name = trajectory(
+            fingerprint(self, train, valid),
+            horizon_free=self.lr_schedule == "constant",
+            weights=tensor_digest(module),
+            precision=precision,
+            device=torch.device(device).type,
+            version=__version__,
+        )
+        folder = store / name
+        found = find_start(folder, budget.max_epochs)
+        if found is None:
+            return StoreRecorder(folder, {"seed": seed}), None
+        entry, left = found
+        start = {
+            "module": entry.module(),
+            "history": entry.history,
+            "epochs": left,
+            "stored": True,
+        }
+        return StoreRecorder(folder, {"seed": seed}, start=entry), start
 
     #: Fitted attributes a warm start must find unchanged (the model's
     #: outputs mean the same).

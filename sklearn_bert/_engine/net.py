@@ -49,6 +49,13 @@ def linear_schedule(warmup_steps: int, total_steps: int) -> Callable[[int], floa
     return _LinearSchedule(warmup_steps, total_steps)
 
 
+def constant_schedule(warmup_steps: int) -> Callable[[int], float]:
+    """LR multiplier: linear warmup to 1, then 1 (no dependence on the length
+    of training, so the first epochs of a longer fit are those of a shorter
+    one)."""
+    return _ConstantSchedule(warmup_steps)
+
+
 class _LinearSchedule:
     def __init__(self, warmup_steps: int, total_steps: int):
         self.warmup_steps = warmup_steps
@@ -59,6 +66,16 @@ class _LinearSchedule:
             return (step + 1) / (self.warmup_steps + 1)
         remaining = self.total_steps - step
         return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
+
+
+class _ConstantSchedule:
+    def __init__(self, warmup_steps: int):
+        self.warmup_steps = warmup_steps
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup_steps:
+            return (step + 1) / (self.warmup_steps + 1)
+        return 1.0
 
 
 def steps_per_epoch(n_train: int, batch_size: int, accumulation: int) -> int:
@@ -81,7 +98,12 @@ class BertNet(NeuralNet):
     num_training_steps : int
         Optimizer steps of the whole fit, for the LR schedule.
     warmup_ratio : float
-        Fraction of those steps with a linear warmup.
+        Fraction of those steps with a linear warmup (``lr_schedule="linear"``).
+    lr_schedule : {"linear", "constant"}
+        After the warmup: decay linearly to 0 at ``num_training_steps``, or
+        stay at the peak.
+    warmup_steps : int or None
+        Steps of the warmup; None: ``warmup_ratio`` of ``num_training_steps``.
     gradient_accumulation_steps : int
         Batches whose gradients add up before one optimizer step.
     precision : str
@@ -100,6 +122,8 @@ class BertNet(NeuralNet):
         *args,
         num_training_steps=1,
         warmup_ratio=0.0,
+        lr_schedule="linear",
+        warmup_steps=None,
         gradient_accumulation_steps=1,
         precision="float32",
         max_grad_norm=1.0,
@@ -111,6 +135,8 @@ class BertNet(NeuralNet):
         self.head_lr = head_lr
         self.num_training_steps = num_training_steps
         self.warmup_ratio = warmup_ratio
+        self.lr_schedule = lr_schedule
+        self.warmup_steps = warmup_steps
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.precision = precision
         self.max_grad_norm = max_grad_norm
@@ -128,10 +154,15 @@ class BertNet(NeuralNet):
             weight_decay=weight_decay,
         )
         self.optimizer_ = self.optimizer(groups, **{**options, "lr": self.lr})
-        warmup = int(round(self.warmup_ratio * self.num_training_steps))
-        self.scheduler_ = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer_, linear_schedule(warmup, self.num_training_steps)
+        warmup = self.warmup_steps
+        if warmup is None:
+            warmup = int(round(self.warmup_ratio * self.num_training_steps))
+        schedule = (
+            constant_schedule(warmup)
+            if self.lr_schedule == "constant"
+            else linear_schedule(warmup, self.num_training_steps)
         )
+        self.scheduler_ = torch.optim.lr_scheduler.LambdaLR(self.optimizer_, schedule)
         self.grad_scaler_ = torch.amp.GradScaler(
             torch.device(self.device).type, enabled=self.precision == "float16"
         )
@@ -307,6 +338,8 @@ class BertNet(NeuralNet):
                 "lr": self.lr,
                 "head_lr": self.head_lr,
                 "warmup_ratio": self.warmup_ratio,
+                "lr_schedule": self.lr_schedule,
+                "warmup_steps": self.warmup_steps,
                 "gradient_accumulation_steps": self.gradient_accumulation_steps,
                 "max_grad_norm": self.max_grad_norm,
                 "weight_scale": self.weight_scale,
@@ -419,6 +452,7 @@ def build_net(
     collate: Callable | None = None,
     valid_collate: Callable | None = None,
     checkpointer: Callback | None = None,
+    recorder: Callback | None = None,
     seed: int | None = None,
     world: World | None = None,
 ) -> BertNet:
@@ -434,7 +468,8 @@ def build_net(
     early, scores the validation rows and keeps the best weights (see
     :mod:`._engine.stopping`). ``checkpointer`` (see
     :mod:`._engine.checkpoint`) runs after the built-in callbacks and the
-    user's, so that it saves what they updated. ``seed`` seeds the batches'
+    user's, so that it saves what they updated; ``recorder`` (see
+    :mod:`._engine.store`) after it. ``seed`` seeds the batches'
     own generator. With ``world``, a :class:`DataParallelBertNet` trains
     across the job's processes, and only process 0 prints.
     """
@@ -459,6 +494,8 @@ def build_net(
     callbacks.extend((f"user_{i}", cb) for i, cb in enumerate(est.callbacks or []))
     if checkpointer is not None:
         callbacks.append(("checkpoint", checkpointer))
+    if recorder is not None:
+        callbacks.append(("training_store", recorder))
     parallel: dict[str, Any] = {}
     if world is not None:
         parallel = {
@@ -492,6 +529,8 @@ def build_net(
             budget.max_epochs,
         ),
         warmup_ratio=est.warmup_ratio,
+        lr_schedule=est.lr_schedule,
+        warmup_steps=budget.warmup_steps,
         gradient_accumulation_steps=est.gradient_accumulation_steps,
         precision=precision,
         max_grad_norm=est.max_grad_norm,

@@ -129,8 +129,10 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
-        Fraction of the optimizer steps with a linear warmup; the learning rate
-        then decays linearly to 0 at the end of training.
+        Length of the linear warmup of the learning rate: this fraction of the
+        fit's optimizer steps with ``lr_schedule="linear"``, of the task's
+        ``"auto"`` step budget with ``"constant"`` (so it does not depend on
+        ``max_epochs``).
     validation_fraction : float, default=0.1
         Share of the training rows held out when ``early_stopping=True``.
         Classes are stratified where possible; the windows or chunks of one row

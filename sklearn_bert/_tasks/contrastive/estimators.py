@@ -175,8 +175,10 @@ class BertContrastiveClassifier(ClassifierMixin, _ContrastiveBase):
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
-        Fraction of the optimizer steps with a linear warmup; the learning rate
-        then decays linearly to 0 at the end of training.
+        Length of the linear warmup of the learning rate: this fraction of the
+        fit's optimizer steps with ``lr_schedule="linear"``, of the task's
+        ``"auto"`` step budget with ``"constant"`` (so it does not depend on
+        ``max_epochs``).
     device : str, default="auto"
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted
@@ -398,8 +400,10 @@ class BertContrastiveRegressor(RegressorMixin, _ContrastiveBase):
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
-        Fraction of the optimizer steps with a linear warmup; the learning rate
-        then decays linearly to 0 at the end of training.
+        Length of the linear warmup of the learning rate: this fraction of the
+        fit's optimizer steps with ``lr_schedule="linear"``, of the task's
+        ``"auto"`` step budget with ``"constant"`` (so it does not depend on
+        ``max_epochs``).
     device : str, default="auto"
         ``"auto"`` (CUDA, then MPS, then the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... Set another value after ``fit`` to move a fitted

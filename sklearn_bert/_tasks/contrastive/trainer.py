@@ -58,6 +58,8 @@ class ContrastiveTrainer(FineTuneBase):
         callbacks=DEFAULTS["callbacks"],
         warm_start=DEFAULTS["warm_start"],
         checkpoint_dir=DEFAULTS["checkpoint_dir"],
+        lr_schedule=DEFAULTS["lr_schedule"],
+        training_store=DEFAULTS["training_store"],
         head_lr=None,
     ):
         self.model = model
@@ -84,6 +86,8 @@ class ContrastiveTrainer(FineTuneBase):
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.lr_schedule = lr_schedule
+        self.training_store = training_store
         self.head_lr = head_lr  # no head: one learning rate
 
     def fit(self, X, y, sample_weight=None):

@@ -75,8 +75,16 @@ class BertTokenClassifier(TokenLevelMixin, FineTuneBase):
     weight_decay : float, default=0.01
         AdamW weight decay (not applied to biases and normalisation weights).
     warmup_ratio : float, default=0.1
-        Fraction of the optimizer steps with a linear warmup; the learning rate
-        then decays linearly to 0 at the end of training.
+        Length of the linear warmup of the learning rate: this fraction of the
+        fit's optimizer steps with ``lr_schedule="linear"``, of the task's
+        ``"auto"`` step budget with ``"constant"`` (so it does not depend on
+        ``max_epochs``).
+    lr_schedule : {"linear", "constant"}, default="linear"
+        After the warmup, ``"linear"`` decays the learning rate to 0 at the end
+        of training; ``"constant"`` keeps it at its peak. Under ``"constant"``
+        the first ``k`` epochs do not depend on ``max_epochs``, so a
+        ``training_store`` serves every ``max_epochs`` of a search from one
+        fit.
     gradient_accumulation_steps : int, default=1
         Batches whose gradients add up before one optimizer step.
     validation_fraction : float, default=0.1
@@ -143,6 +151,19 @@ class BertTokenClassifier(TokenLevelMixin, FineTuneBase):
         epoch (safetensors and JSON only, nothing that runs code when read);
         with ``warm_start=True`` an interrupted fit resumes from it. Give every
         fit its own folder. None writes no checkpoint.
+    training_store : bool, str, path-like or None, default=None
+        Keep the training state at the end of every epoch for later fits with
+        the same data, seed and settings (a search's clones, a repeated
+        ``cross_val_score``): one that asks for as many epochs or fewer takes
+        the stored epoch without training; one that asks for more resumes from
+        the last stored epoch. Under ``lr_schedule="linear"`` only a fit with
+        the same ``max_epochs`` matches. ``True`` keeps it in a temporary
+        folder of this process (emptied by :func:`clear_cache` and at exit); a
+        folder keeps it on disk, shared by processes. Needs an integer
+        ``random_state``. The store holds at most
+        ``SKLEARN_BERT_TRAINING_STORE_GB`` (default 8) gigabytes, dropping the
+        least recently used fits first (user guide, "Searches that reuse
+        epochs").
 
     Attributes
     ----------
@@ -252,6 +273,7 @@ class BertTokenClassifier(TokenLevelMixin, FineTuneBase):
         head_lr="auto",
         weight_decay=0.01,
         warmup_ratio=0.1,
+        lr_schedule="linear",
         gradient_accumulation_steps=1,
         validation_fraction=0.1,
         early_stopping=False,
@@ -269,6 +291,7 @@ class BertTokenClassifier(TokenLevelMixin, FineTuneBase):
         callbacks=None,
         warm_start=False,
         checkpoint_dir=None,
+        training_store=None,
     ):
         self.model = model
         self.max_length = max_length
@@ -280,6 +303,7 @@ class BertTokenClassifier(TokenLevelMixin, FineTuneBase):
         self.head_lr = head_lr
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
+        self.lr_schedule = lr_schedule
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
@@ -297,6 +321,7 @@ class BertTokenClassifier(TokenLevelMixin, FineTuneBase):
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.training_store = training_store
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
