@@ -363,8 +363,9 @@ def test_fine_tuned_transformer_returns_the_vector_it_trained(tiny_bert, monkeyp
     assert clf.max_length_ == ft.max_length_  # the same limit in fit and transform
     module = clf.net_.module_.eval()
     batch = ft.tokenizer_(X[:3], padding=True, return_tensors="pt")
+    device = next(module.parameters()).device  # CUDA where there is one
     with torch.no_grad():  # float32
-        trained = module.pooled(**batch).numpy()
+        trained = module.pooled(**batch.to(device)).cpu().numpy()
     assert_agree(ft.transform(X[:3]), trained, ft.precision_, "float32")
 
 

@@ -261,3 +261,17 @@ def test_package_import_is_light():
     result = subprocess.run([sys.executable, "-c", code], check=False)
     assert result.returncode == 0, "import sklearn_bert pulled in torch/transformers"
     assert sklearn_bert.__version__
+
+
+def test_loaded_models_run_no_code_from_the_hub(tiny_bert):
+    # transformers 5.25 turns hub kernels on by default: on a GPU the first
+    # train() or eval() then fetches layer code from the hub, and fails
+    # offline (seen on an H200). Every load turns them off.
+    from sklearn_bert import BertClassifier, BertTransformer
+
+    frozen = BertTransformer(tiny_bert).fit(["a text"])
+    tuned = BertClassifier(tiny_bert, max_epochs=1, batch_size=2).fit(
+        ["good", "bad"], [1, 0]
+    )
+    for model in (frozen.model_, tuned.model_):
+        assert getattr(model, "use_kernels", False) is False

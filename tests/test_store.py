@@ -337,21 +337,21 @@ def test_an_interrupted_fit_leaves_its_complete_epochs_to_resume_from(
 
 
 def _fit_in_a_process(args):
+    from _precision import apply_bfloat16_switch
+
+    apply_bfloat16_switch()  # a spawned process detects as this one does
     model, folder = args
     est = BertClassifier(model, max_epochs=3, training_store=folder, **CONSTANT)
     return est.fit(X, Y).predict_proba(X)
 
 
-@pytest.mark.skipif(
-    "fork" not in __import__("multiprocessing").get_all_start_methods(),
-    reason="forks two training processes",
-)
 def test_processes_that_write_one_trajectory_together_leave_it_whole(
     tiny_bert, tmp_path, steps
 ):
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(2) as pool:
+    # spawned, not forked: a process that has used CUDA cannot fork
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
         results = pool.map(_fit_in_a_process, [(tiny_bert, tmp_path)] * 2)
     np.testing.assert_array_equal(results[0], results[1])
     (trajectory,) = [p for p in tmp_path.iterdir() if p.is_dir()]
@@ -362,4 +362,4 @@ def test_processes_that_write_one_trajectory_together_leave_it_whole(
     ]
     again = BertClassifier(tiny_bert, max_epochs=3, training_store=tmp_path, **CONSTANT)
     np.testing.assert_array_equal(again.fit(X, Y).predict_proba(X), results[0])
-    assert steps == []  # (the forked processes counted their own)
+    assert steps == []

@@ -181,6 +181,10 @@ def load_model(folder: str, task: str = "base", *, verbose: int = 0, **kwargs):
                 local_files_only=True,
                 trust_remote_code=False,
                 use_safetensors=True,
+                # transformers 5.25 turns hub kernels on by default: on a GPU
+                # the first train()/eval() then downloads and runs layer code
+                # from the hub (and fails offline); the model stays as saved
+                use_kernels=False,
                 **kwargs,
             )
     except Exception as exc:
