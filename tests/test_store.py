@@ -75,7 +75,7 @@ def test_the_first_epochs_of_a_constant_schedule_fit_are_those_of_a_shorter_fit(
 
 
 def test_a_shorter_fit_takes_the_stored_epoch_without_training(
-    tiny_bert, tmp_path, steps
+    tiny_bert, tmp_path, steps, capsys
 ):
     BertClassifier(tiny_bert, max_epochs=4, training_store=tmp_path, **CONSTANT).fit(
         X, Y
@@ -83,9 +83,11 @@ def test_a_shorter_fit_takes_the_stored_epoch_without_training(
     assert len(steps) == 4 * batches_per_epoch(len(X))
     steps.clear()
     reused = BertClassifier(
-        tiny_bert, max_epochs=2, training_store=tmp_path, **CONSTANT
+        tiny_bert, max_epochs=2, training_store=tmp_path, verbose=1, **CONSTANT
     ).fit(X, Y)
     assert steps == []
+    said = capsys.readouterr().out
+    assert "training_store: epoch 2 taken from the store, 0 more to train." in said
     alone = BertClassifier(tiny_bert, max_epochs=2, **CONSTANT).fit(X, Y)
     np.testing.assert_array_equal(reused.predict_proba(X), alone.predict_proba(X))
     assert losses(reused) == losses(alone)

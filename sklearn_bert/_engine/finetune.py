@@ -405,6 +405,11 @@ class FineTuneBase(BertBase):
         if found is None:
             return StoreRecorder(folder, {"seed": seed}), None
         entry, left = found
+        if self.verbose >= 1:
+            print(
+                f"training_store: epoch {entry.epoch} taken from the store, "
+                f"{left} more to train."
+            )
         start = {
             "module": entry.module(),
             "history": entry.history,
