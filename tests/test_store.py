@@ -365,3 +365,27 @@ def test_processes_that_write_one_trajectory_together_leave_it_whole(
     again = BertClassifier(tiny_bert, max_epochs=3, training_store=tmp_path, **CONSTANT)
     np.testing.assert_array_equal(again.fit(X, Y).predict_proba(X), results[0])
     assert steps == []
+
+
+def test_the_store_of_a_process_that_died_is_removed(monkeypatch, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(store_module, "_process_folder", [])
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    orphan = tmp_path / f"sklearn_bert_store_{int(ended.stdout)}_abc"
+    (orphan / ("0" * 32)).mkdir(parents=True)
+    living = tmp_path / f"sklearn_bert_store_{os.getppid()}_abc"
+    living.mkdir()
+    mine = store_module.open_store(True)
+    assert mine.parent == tmp_path and mine.is_dir()
+    assert not orphan.exists() and living.exists()
+    store_module._process_folder.clear()

@@ -30,7 +30,9 @@ used trajectories are removed after each write.
 
 ``training_store=True`` keeps the store in a temporary folder of this
 process, shared by every estimator of the process (the clones of a search),
-removed at exit and by :func:`~sklearn_bert.clear_cache`.
+removed at exit and by :func:`~sklearn_bert.clear_cache`; the first one a
+process opens removes those of processes that ended without removing theirs
+(a search worker killed before its exit handlers ran).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ LIMIT_VARIABLE = "SKLEARN_BERT_TRAINING_STORE_GB"
 DEFAULT_LIMIT_GB = 8.0
 _ENTRY = re.compile(r"^epoch-(\d{4,})$")
 _TRAJECTORY = re.compile(r"^[0-9a-f]{32}$")
+#: Name prefix of the temporary stores (``training_store=True``), followed by
+#: the process id.
+_PREFIX = "sklearn_bert_store_"
 
 _lock = threading.Lock()
 _process_folder: list[Path] = []
@@ -79,7 +84,8 @@ def open_store(value: Any) -> Path | None:
     if value is True:
         with _lock:
             if not _process_folder:
-                folder = Path(tempfile.mkdtemp(prefix="sklearn_bert_store_"))
+                _remove_orphans()
+                folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}_"))
                 _process_folder.append(folder)
                 atexit.register(shutil.rmtree, folder, True)
             return _process_folder[0]
@@ -91,6 +97,28 @@ def open_store(value: Any) -> Path | None:
         )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _remove_orphans() -> None:
+    """Remove the temporary stores of processes that ended without removing
+    theirs (a search's worker killed before its exit handlers ran)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*_*"):
+        try:
+            pid = int(folder.name[len(_PREFIX) :].split("_", 1)[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no permission to ask
+        return True
+    return True
 
 
 def clear_process_store() -> None:
