@@ -67,3 +67,41 @@ def test_masked_lm_scores_and_fills_masks_from_threads(tiny_model_dirs):
         assert score == want_score
         assert fills == want_fills
     np.testing.assert_equal(len(concurrent), N_THREADS)
+
+
+def _transformers_switches():
+    """What transformers' ``from_pretrained`` swaps for no-ops while it loads
+    and puts back afterwards (process-wide state)."""
+    import torch.nn.init
+    from transformers import PreTrainedModel
+
+    return {
+        "tie_weights": PreTrainedModel.tie_weights,
+        "init_weights": PreTrainedModel.init_weights,
+        **{name: getattr(torch.nn.init, name) for name in ("normal_", "zeros_")},
+    }
+
+
+def test_loads_in_threads_leave_transformers_as_they_were(tiny_bert):
+    # from_pretrained in two threads at once can keep the other's no-ops for
+    # good (tied masked-LM output layers are then never filled in); the
+    # library's loads take turns
+    from sklearn_bert import BertMaskedLM
+    from sklearn_bert._io.loading import load_pretrained
+
+    before = _transformers_switches()
+    for _ in range(3):
+        run_together([lambda: load_pretrained(tiny_bert, "mlm")] * N_THREADS)
+    assert _transformers_switches() == before
+    BertMaskedLM(tiny_bert, max_length=16, max_epochs=1).fit(["a film", "a book"])
+
+
+def test_weights_left_without_data_are_an_error(tiny_bert, monkeypatch):
+    # the state a concurrent load outside the library leaves behind
+    from transformers import PreTrainedModel
+
+    from sklearn_bert._io.loading import load_pretrained
+
+    monkeypatch.setattr(PreTrainedModel, "tie_weights", lambda *a, **k: None)
+    with pytest.raises(RuntimeError, match="several threads at once"):
+        load_pretrained(tiny_bert, "mlm")

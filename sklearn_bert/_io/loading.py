@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,14 @@ _ALLOW_PATTERNS = [
     "vocab.*",
     "spiece.model",
 ]
+
+#: Held while transformers builds a model. ``from_pretrained`` is not
+#: thread-safe: it swaps class attributes of ``PreTrainedModel``
+#: (``tie_weights``, ``init_weights``) and ``torch.nn.init`` functions for
+#: no-ops and puts back what it found, so two loads in threads can leave the
+#: no-ops in place for the rest of the process (tied output layers then stay
+#: without data). Loads in this library take turns.
+_LOAD_LOCK = threading.RLock()
 
 #: The auto classes by task, as names so transformers is imported lazily.
 AUTO_CLASSES = {
@@ -154,7 +163,7 @@ def load_tokenizer(folder: str, *, verbose: int = 0, name: str | None = None):
     from transformers import AutoTokenizer
 
     try:
-        with quiet_transformers(verbose):
+        with _LOAD_LOCK, quiet_transformers(verbose):
             tokenizer = AutoTokenizer.from_pretrained(
                 folder, local_files_only=True, trust_remote_code=False
             )
@@ -175,8 +184,8 @@ def load_model(folder: str, task: str = "base", *, verbose: int = 0, **kwargs):
 
     auto = getattr(transformers, AUTO_CLASSES[task])
     try:
-        with quiet_transformers(verbose):
-            return auto.from_pretrained(
+        with _LOAD_LOCK, quiet_transformers(verbose):
+            loaded = auto.from_pretrained(
                 folder,
                 local_files_only=True,
                 trust_remote_code=False,
@@ -196,6 +205,27 @@ def load_model(folder: str, task: str = "base", *, verbose: int = 0, **kwargs):
                 f"Could not load the weights of {str(folder)!r}: {exc}"
             ) from exc
         raise
+    _check_materialized(loaded[0] if isinstance(loaded, tuple) else loaded, folder)
+    return loaded
+
+
+def _check_materialized(model: Any, folder: str) -> None:
+    """Raise if transformers left weights without data (on the meta device)."""
+    empty = [
+        name
+        for name, tensor in [*model.named_parameters(), *model.named_buffers()]
+        if tensor.is_meta
+    ]
+    if empty:
+        raise RuntimeError(
+            f"transformers loaded {str(folder)!r} with {len(empty)} weight(s) "
+            f"that hold no data ({', '.join(empty[:3])}). This happens after "
+            "models were loaded with transformers in several threads at once "
+            "outside sklearn_bert: from_pretrained is not thread-safe and can "
+            "leave weight tying or initialisation switched off for the rest of "
+            "the process. Restart the Python process, and load models in one "
+            "thread at a time."
+        )
 
 
 def load_pretrained(model: str, task: str = "base", *, verbose: int = 0, **kwargs):
