@@ -228,8 +228,10 @@ natively (CPUs with AMX or AVX512-BF16, GPUs from Ampere on) and
 Outputs are float32.""",
     "verbose": """
 0 is silent; 1 prints one line per training epoch (losses, validation score,
-duration) and notes such as newly initialised weights; 2 adds progress bars
-and transformers' loading reports.""",
+duration), a progress line at most every 15 s while a training epoch, a
+prediction or an encoding runs long, and notes such as newly initialised
+weights; 2 shows progress bars instead of those lines and adds transformers'
+loading reports.""",
     "pooling": """
 How the token vectors of the encoder's last layer become one vector per text
 (the vector that is returned, or that a task head reads): ``"mean"`` (their

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._text.batching import length_sorted_batches, pad_batch, row_length
 from .device import autocast
+from .progress import Progress, tracked
 
 
 def run_batches(
@@ -31,7 +32,7 @@ def run_batches(
     precision: str,
     pad_token_id: int = 0,
     collate: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
-    progress: bool = False,
+    progress: int = 0,
     desc: str = "Predicting",
 ) -> Iterator[tuple[np.ndarray, Any]]:
     """Run ``forward`` on length-sorted, padded batches of ``features``.
@@ -49,8 +50,12 @@ def run_batches(
         Padding id of ``input_ids`` (for the default collate).
     collate : callable or None
         Builds a batch from rows; default: :func:`~._text.batching.pad_batch`.
-    progress : bool
-        Show a progress bar.
+    progress : int
+        The estimator's ``verbose``: 1 prints a progress line now and then
+        during a long run (see :mod:`._engine.progress`), 2 and more show a
+        progress bar.
+    desc : str
+        What the progress bar or lines call the run.
 
     Yields
     ------
@@ -61,10 +66,13 @@ def run_batches(
 
     lengths = np.fromiter((row_length(f) for f in features), dtype=np.int64)
     batches: Any = list(length_sorted_batches(lengths, batch_size))
-    if progress:
+    if progress >= 2:
         from tqdm.auto import tqdm
 
         batches = tqdm(batches, desc=desc, unit="batch")
+    elif progress == 1:  # the time left in proportion to the padded tokens
+        work = [len(idx) * int(lengths[idx].max()) for idx in batches]
+        batches = tracked(batches, len(batches), desc.lower(), work=work)
     if collate is None:
 
         def collate(rows):
@@ -188,7 +196,7 @@ def embed(
     stride: int = 0,
     normalize: bool = False,
     input_names: set[str] | None = None,
-    progress: bool = False,
+    progress: int = 0,
 ) -> np.ndarray:
     """Encode rows into pooled float32 embeddings, in input order.
 
@@ -210,10 +218,11 @@ def embed(
         return pool(forward(batch).float(), batch["attention_mask"], pooling)
 
     bar = None
-    if progress:
+    if progress >= 2:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(uniq), desc="Encoding", unit="text")
+    lines = Progress("encoding", len(uniq), "texts") if progress == 1 else None
     out: np.ndarray | None = None
     n_truncated = 0
     for part in streamed(len(uniq), max_length):
@@ -234,6 +243,8 @@ def embed(
             precision=precision,
             pad_token_id=pad_token_id(tokenizer),
         )
+        if lines is not None:
+            batches = _followed(batches, lines, part, tok.features, len(uniq))
         vectors = torch.from_numpy(gather(batches, len(tok.features)))
         if len(tok.features) != tok.n_rows:
             vectors = pool_chunks(
@@ -256,3 +267,26 @@ def embed(
     assert out is not None
     # Without repeated rows the distinct rows are the rows, in order: no copy.
     return out if len(uniq) == len(inverse) else out[inverse]
+
+
+def _followed(
+    batches: Iterator[tuple[np.ndarray, Any]],
+    lines: Progress,
+    part: range,
+    features: Sequence[dict[str, Any]],
+    n_texts: int,
+) -> Iterator[tuple[np.ndarray, Any]]:
+    """``batches`` of a part's sequences, telling ``lines`` how many texts
+    are done (the part's texts in proportion to its sequences run) and what
+    fraction of the work (the part's in proportion to its tokens run; the
+    longest run first)."""
+    lengths = [row_length(f) for f in features]
+    part_tokens = max(1, sum(lengths))
+    run = tokens = 0
+    for idx, out in batches:
+        yield idx, out
+        run += len(idx)
+        tokens += sum(lengths[i] for i in idx)
+        done = part.start + len(part) * run // max(1, len(features))
+        share = len(part) * tokens / part_tokens
+        lines.update(done, (part.start + share) / max(1, n_texts))

@@ -41,6 +41,7 @@ from .._nn.portable import export_module, import_module
 from .data import Collate, FeatureDataset, training_loader, validation_loader
 from .device import autocast
 from .distributed import DataParallelMixin, World
+from .progress import TrackedLoader
 from .stopping import EarlyStopper, StopTraining, user_stopped
 
 
@@ -115,6 +116,9 @@ class BertNet(NeuralNet):
     head_lr : float or None
         Peak learning rate of the module's head (its ``head_modules()``);
         None uses ``lr``.
+    progress : bool
+        Print a progress line now and then during a long training or
+        validation epoch (see :mod:`._engine.progress`).
     """
 
     def __init__(
@@ -129,10 +133,12 @@ class BertNet(NeuralNet):
         max_grad_norm=1.0,
         weight_scale=1.0,
         head_lr=None,
+        progress=False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.head_lr = head_lr
+        self.progress = progress
         self.num_training_steps = num_training_steps
         self.warmup_ratio = warmup_ratio
         self.lr_schedule = lr_schedule
@@ -196,6 +202,11 @@ class BertNet(NeuralNet):
         # which skorch's ``partial_fit`` swallows, is remembered, so that the
         # estimator's fit raises instead of keeping a half-trained model.
         self.interrupted_ = False
+        epochs = fit_params.get("epochs")
+        # the number of the fit's last epoch, for the progress lines
+        self._last_epoch = len(self.history) + (
+            self.max_epochs if epochs is None else epochs
+        )
         try:
             return super().fit_loop(X, y, **fit_params)
         except StopTraining:
@@ -203,6 +214,8 @@ class BertNet(NeuralNet):
         except KeyboardInterrupt:
             self.interrupted_ = True
             raise
+        finally:
+            del self._last_epoch
 
     def notify(self, method_name, **cb_kwargs):
         # A user's skorch ``EarlyStopping`` ends training the skorch way, by
@@ -226,7 +239,20 @@ class BertNet(NeuralNet):
         iterator = super().get_iterator(dataset, training=training)
         if training:  # accumulation groups close at the epoch's last batch
             self._n_batches = len(iterator)
+        if self.progress and hasattr(self, "_last_epoch"):
+            iterator = TrackedLoader(iterator, self._epoch_label(training))
         return iterator
+
+    def _epoch_label(self, training: bool) -> Callable[[], str]:
+        """The progress label of the epoch a pass over the training (or
+        validation) batches belongs to (skorch opens the epoch's history row
+        before the pass)."""
+
+        def label() -> str:
+            epoch = f"epoch {len(self.history)}/{self._last_epoch}"
+            return epoch if training else f"{epoch}, validation"
+
+        return label
 
     def _group(self) -> tuple[int, bool]:
         """Size of the current batch's accumulation group, and whether the
@@ -522,6 +548,7 @@ def build_net(
         callbacks=callbacks,
         device=str(device),
         verbose=int(verbose >= 1),
+        progress=verbose == 1,
         num_training_steps=count_optimizer_steps(
             len(train),
             est.batch_size,

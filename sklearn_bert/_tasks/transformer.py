@@ -102,8 +102,10 @@ class BertTransformer(EmbeddingMixin, TransformerMixin, BertBase):
         loss). Outputs are float32.
     verbose : int, default=0
         0 is silent; 1 prints one line per training epoch (losses, validation
-        score, duration) and notes such as newly initialised weights; 2 adds
-        progress bars and transformers' loading reports.
+        score, duration), a progress line at most every 15 s while a training
+        epoch, a prediction or an encoding runs long, and notes such as newly
+        initialised weights; 2 shows progress bars instead of those lines and
+        adds transformers' loading reports.
     fine_tune : bool or "contrastive", default=False
         When True, ``fit(X, y)`` first fine-tunes the encoder on ``y`` with a
         :class:`BertClassifier` (class labels) or :class:`BertRegressor`

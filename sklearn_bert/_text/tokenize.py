@@ -186,25 +186,34 @@ def warn_truncated(n_truncated: int, max_length: int, *, can_chunk: bool) -> Non
     )
 
 
+#: Packages whose frames stand between the user's line and a warning: the
+#: library, scikit-learn (pipelines, column transformers, search), joblib
+#: (``Pipeline(memory=...)``, parallel workers), skorch, PyTorch and
+#: Hugging Face.
+_INTERNAL_PACKAGES = frozenset(
+    {"sklearn_bert", "sklearn", "joblib", "skorch", "torch", "transformers"}
+)
+
+
 def user_stacklevel() -> int:
     """The ``stacklevel`` pointing a warning at the first frame outside the
-    library and scikit-learn (the user's own line), counted from the caller
-    of this function."""
+    library and the packages it runs through (:data:`_INTERNAL_PACKAGES`:
+    the user's own line), counted from the caller of this function."""
     import sys
 
     level = 1
     frame = sys._getframe(1)
-    while frame is not None and _is_internal(frame.f_code.co_filename):
+    while frame is not None and _is_internal(frame):
         frame = frame.f_back
         level += 1
     return level
 
 
-def _is_internal(filename: str) -> bool:
-    import os
-
-    parts = os.path.normpath(filename).split(os.sep)
-    return "sklearn_bert" in parts or "sklearn" in parts
+def _is_internal(frame: Any) -> bool:
+    """Whether ``frame`` runs code of :data:`_INTERNAL_PACKAGES` (told by
+    its module's name, so that a user's folder of any name is the user's)."""
+    module = frame.f_globals.get("__name__") or ""
+    return module.partition(".")[0] in _INTERNAL_PACKAGES
 
 
 def unique_rows(text_input: TextInput) -> tuple[TextInput, np.ndarray]:

@@ -170,8 +170,10 @@ class BertRegressor(RegressorMixin, SequenceBase):
         were.
     verbose : int, default=0
         0 is silent; 1 prints one line per training epoch (losses, validation
-        score, duration) and notes such as newly initialised weights; 2 adds
-        progress bars and transformers' loading reports.
+        score, duration), a progress line at most every 15 s while a training
+        epoch, a prediction or an encoding runs long, and notes such as newly
+        initialised weights; 2 shows progress bars instead of those lines and
+        adds transformers' loading reports.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, appended to the built-in ones; all their events
         fire, ``on_grad_computed`` included.
