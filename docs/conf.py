@@ -2,7 +2,10 @@
 
 Build with ``make docs`` (``sphinx-build -W -b html docs docs/_build/html``);
 ``make docs-check`` also opens the built site in headless Chromium
-(``docs/check_site.py``).
+(``docs/check_site.py``). The published site,
+https://sklearn-bert.readthedocs.io/, is built by Read the Docs from
+``.readthedocs.yaml`` with this file, in the same way (the gallery not run,
+nothing fetched from the Hugging Face hub).
 
 The example gallery is shown without running the examples by default, so the
 build is fast and offline. ``SKLEARN_BERT_PLOT_GALLERY=1 make docs`` (or
@@ -122,6 +125,9 @@ else:  # pragma: no cover - fallback when the docs extra is not installed
 # without it the theme logs "Got invalid theme mode" on a first visit.
 html_context = {"default_mode": "auto"}
 html_title = f"sklearn_bert {release}"
+# The canonical address of each page: Read the Docs gives it to the build
+# (empty elsewhere, which leaves the pages without one).
+html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL", "")
 html_static_path = ["_static"]
 # Long code literals in table cells wrap (tables then fit the page).
 html_css_files = ["sklearn_bert.css"]

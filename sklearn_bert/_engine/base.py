@@ -23,8 +23,10 @@ from .device import resolve_device, resolve_precision
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-#: Where the documentation is published, one folder per version (the
-#: ``Documentation`` URL of pyproject.toml is the stable one).
+#: Where the documentation is published: Read the Docs, which builds it with
+#: ``.readthedocs.yaml``, one folder per version (``stable``: the latest
+#: release, the ``Documentation`` URL of pyproject.toml; ``latest``: the main
+#: branch).
 DOCS_URL = "https://sklearn-bert.readthedocs.io/en"
 
 # Moving a fitted model to another device is the one change inference may
@@ -293,7 +295,7 @@ class BertBase(BaseEstimator):
             precision=resolve_precision(self.precision, device),
             pad_token_id=pad_token_id(self.tokenizer_),
             collate=collate,
-            progress=self.verbose >= 2,
+            progress=self.verbose,
             desc=desc,
         )
 
@@ -605,5 +607,5 @@ class EmbeddingMixin:
             stride=self.stride,
             normalize=normalize,
             input_names=model_input_names(encoder),
-            progress=self.verbose >= 2,
+            progress=self.verbose,
         )
