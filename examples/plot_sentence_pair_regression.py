@@ -120,7 +120,7 @@ import time
 
 from sklearn_bert import BertRegressor
 
-reg = BertRegressor(max_epochs=4, random_state=0)
+reg = BertRegressor(max_epochs=4, random_state=0, verbose=1)
 start = time.perf_counter()
 reg.fit(train[pair], train["score"])
 print(f"fit in {time.perf_counter() - start:.0f} s ({reg.max_epochs_} epochs)")
