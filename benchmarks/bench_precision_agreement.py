@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 import _harness as h
@@ -130,6 +131,9 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--output", type=Path, default=None, help="JSON to write (default: results/)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.n_train, args.n_test, args.max_epochs = 24, 16, 1
@@ -145,13 +149,13 @@ def main() -> None:
     result = {
         "name": NAME,
         "data": h.FINEFOOD,
-        "settings": vars(args),
+        "settings": {k: v for k, v in vars(args).items() if k != "output"},
         "environment": env,
         "embeddings": _embeddings(test["review"].tolist(), folder, args.max_length),
         "classifier": _classifier(train, test, folder, args),
     }
     result["load_average"] = {"before": load_before, "after": h.load_average()}
-    path = h.result_path(NAME, quick=args.quick)
+    path = h.result_path(NAME, quick=args.quick, output=args.output)
     h.write_json(result, path)
     print(h.describe(env, load_before, result["load_average"]["after"]))
     for part in ("embeddings", "classifier"):

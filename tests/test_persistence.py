@@ -1,10 +1,12 @@
 """Persistence you can trust: skops files, versioned pickles, crafted states.
 
 - ``skops.io`` saves every fitted estimator with plain data only: loading it
-  trusts exactly one type, the estimator's own class (no ``builtins.print``,
-  no ``functools.partial``, no torch or skorch classes), and predicts the
-  same; a fused text-plus-tabular model adds ``numpy.dtype`` (kept by its
-  fitted ``SimpleImputer``). A file holding another type is refused.
+  trusts the estimator's own class plus the few types its settings add (no
+  ``builtins.print``, no ``functools.partial``, no torch or skorch
+  classes), and predicts the same: a fused text-plus-tabular model adds
+  ``numpy.dtype`` (kept by its fitted ``SimpleImputer``), a contrastive
+  estimator ``BertTransformer``, a ``BertMaskedLM`` given as ``model`` its
+  class. A file holding another type is refused.
 - Saved files name the public classes (``sklearn_bert.BertClassifier``),
   and files written with the private module names still load.
 - Pickles record the library version; a state from another version loads
