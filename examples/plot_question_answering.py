@@ -14,7 +14,8 @@ city or year the model never saw as an answer in training.
 
 Measured on a two-core machine: SQuAD F1 0.946 (exact match 0.850) on the
 120 test questions after 3 epochs on 300, against 0.240 for a word-overlap
-baseline and 0.146 for the untrained span head; 32 s in all (fit 29 s).
+baseline and 0.146 for the untrained span head; the fit took 57 s and the
+whole example 63 s in the documentation's gallery build (two AMD EPYC cores).
 """
 
 # %%
