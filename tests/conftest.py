@@ -35,6 +35,17 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module's tests: tiny models run several times
+    faster on one thread than on two busy cores (``pytestmark =
+    pytest.mark.usefixtures("one_torch_thread")``)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Build every tiny model family once per session; map family -> folder."""

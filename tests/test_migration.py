@@ -34,7 +34,10 @@ from sklearn_bert import BertClassifier, BertRegressor, BertTokenClassifier
 
 # The tiny test vocabulary splits words into many pieces: pairs exceed
 # max_length, which is beside the point here.
-pytestmark = pytest.mark.filterwarnings("ignore:.*longer than max_length")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*longer than max_length"),
+    pytest.mark.usefixtures("one_torch_thread"),
+]
 
 # -- data in the formats of bert-sklearn's tests/data -------------------------
 # sst2/train.tsv: a sentence and a 0/1 label.
@@ -137,15 +140,6 @@ NER = pd.concat([read_conll2003_format(CONLL)] * 4, ignore_index=True)
 
 # Small, fast fits (bert-sklearn's tests: max_seq_length=64, epochs=1).
 FAST = {"max_length": 32, "batch_size": 8, "max_epochs": 1, "random_state": 0}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread of a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

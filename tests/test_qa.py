@@ -31,6 +31,8 @@ from sklearn_bert.metrics import (
     squad_f1_scorer,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 FAST = {"max_length": 64, "batch_size": 8, "max_epochs": 1, "random_state": 0}
 
 LONG_CONTEXT = (
@@ -41,15 +43,6 @@ LONG_CONTEXT = (
 )
 LONG_QUESTION = "Who designed it?"
 LONG_ANSWER = "Mira Kovac"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One thread: tiny models run several times faster on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,8 @@ from sklearn_bert._tasks.token.words import (
 )
 from sklearn_bert._text.tokenize import model_input_names
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 # -- a small English NER data set (IOB2) ----------------------------------------
 PER = ["John Smith", "Mary Jones", "Anna", "Peter Brown", "Lisa", "Tom Miller"]
 LOC = ["Paris", "London", "New York", "Berlin", "Rome", "Madrid"]
@@ -93,15 +95,6 @@ FAST = {"max_length": 32, "batch_size": 8, "random_state": 0, "device": "cpu"}
 
 def tagger(model: str, **params) -> BertTokenClassifier:
     return BertTokenClassifier(model, **{**FAST, **params})
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models run ~15x faster on one thread than on two busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
