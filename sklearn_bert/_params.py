@@ -73,6 +73,7 @@ CONSTRAINTS: dict[str, list] = {
     "trainable_layers": [Interval(Integral, 0, None, closed="left"), None],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "class_weight": [dict, StrOptions({"balanced"}), None],
+    "calibration": [StrOptions({"temperature"}), None],
     "random_state": ["random_state"],
     "callbacks": [list, None],
     "text_columns": [str, list, None],

@@ -8,11 +8,16 @@ read answers in any form :class:`~sklearn_bert.BertQuestionAnswerer` accepts
 Token classification: the entity-level F1 of tag sequences
 (:func:`entity_f1`), the score of :class:`~sklearn_bert.BertTokenClassifier`
 on IOB tags.
+
+Probabilities: the expected calibration error of ``predict_proba``
+(:func:`expected_calibration_error`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import numpy as np
 
 from ._tasks.qa.scorers import exact_match_scorer, squad_f1_scorer
 from ._tasks.qa.squad import exact_match, normalize_answer, squad_f1
@@ -22,6 +27,7 @@ __all__ = [
     "entity_f1",
     "exact_match",
     "exact_match_scorer",
+    "expected_calibration_error",
     "normalize_answer",
     "squad_f1",
     "squad_f1_scorer",
@@ -69,3 +75,58 @@ def entity_f1(
     0.667
     """
     return _tag_score(y_true, y_pred, "entity_f1")
+
+
+def expected_calibration_error(y_true, y_proba, *, n_bins: int = 15) -> float:
+    """Expected calibration error of the most probable class (equal-width bins).
+
+    Rows are put in ``n_bins`` bins of equal width by the probability of
+    their predicted class (the confidence); the error is the mean, over the
+    rows, of the gap between their bin's accuracy and its mean confidence.
+    0 is perfectly calibrated; a model that is always sure and right half of
+    the time scores 0.5.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        The true classes, as indices into the columns of ``y_proba``.
+    y_proba : array-like of shape (n_samples, n_classes)
+        Predicted probabilities (``predict_proba``); rows sum to 1.
+    n_bins : int, default=15
+        Bins of the confidence in [0, 1].
+
+    Returns
+    -------
+    ece : float
+        Between 0 and 1.
+
+    See Also
+    --------
+    sklearn.metrics.brier_score_loss : The mean squared error of probabilities.
+    sklearn.calibration.calibration_curve : The bins' accuracy and confidence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_bert.metrics import expected_calibration_error
+    >>> proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.3, 0.7]])
+    >>> round(expected_calibration_error([0, 1, 1, 1], proba), 3)
+    0.325
+    """
+    proba = np.asarray(y_proba, dtype=np.float64)
+    y_true = np.asarray(y_true)
+    if proba.ndim != 2 or len(proba) != len(y_true):
+        raise ValueError(
+            "y_proba must have shape (n_samples, n_classes) with one row per "
+            f"label of y_true; got {proba.shape} for {len(y_true)} labels."
+        )
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be at least 1; got {n_bins}.")
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y_true
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in np.unique(bins):
+        inside = bins == b
+        ece += inside.sum() * abs(correct[inside].mean() - confidence[inside].mean())
+    return float(ece / len(y_true))

@@ -115,6 +115,10 @@ class TrainingData:
         History key of that score (``"valid_acc"``, ``"valid_f1"``, ...).
     collate, valid_collate : callable or None
         Replace the padding collate of training / validation batches.
+    row_outputs : callable
+        ``row_outputs(outputs, dataset) -> (outputs, targets)``: the outputs
+        of a subset's sequences (in dataset order) as one row each, with the
+        rows' targets (default: one sequence per row).
     fitted : dict
         Fitted attributes that follow from the tokenized data.
     """
@@ -126,6 +130,9 @@ class TrainingData:
     score_name: str = "valid_score"
     collate: Callable | None = None
     valid_collate: Callable | None = None
+    row_outputs: Callable[[np.ndarray, Any], tuple[np.ndarray, np.ndarray]] = field(
+        default=lambda outputs, dataset: (outputs, np.asarray(dataset.targets))
+    )
     fitted: dict[str, Any] = field(default_factory=dict)
 
 
@@ -180,6 +187,8 @@ class FineTuneBase(BertBase):
         if len(dataset) == 0:
             raise ValueError("X holds nothing to train on (no tokens in any row).")
         stopper, train, valid = self._early_stopping(data, seed)
+        if stopper is None and self._holds_out(len(data.dataset)):
+            train, valid = split_held_out(data, self.validation_fraction, seed)
         if world is not None:
             from .distributed import check_same_data
 
@@ -206,7 +215,7 @@ class FineTuneBase(BertBase):
                 precision=precision,
                 budget=budget,
                 train=train,
-                valid=valid,
+                valid=valid if stopper is not None else None,
                 pad_token_id=pad_token_id(tokenizer),
                 device=device,
                 stopper=stopper,
@@ -250,6 +259,7 @@ class FineTuneBase(BertBase):
             **training_record(net.history, stopper),
         }
         self._set_fitted(fitted)
+        self._set_fitted(self._after_training(data, valid))
 
     def _budget(self, n_train: int, prepared: Prepared) -> Budget:
         """Epochs and learning rates, with ``"auto"`` decided for ``n_train``
@@ -290,10 +300,20 @@ class FineTuneBase(BertBase):
             scorer=data.scorer,
             score_name=data.score_name,
         )
-        train, valid = stopper.split(
-            data.dataset, stratify=data.stratify, groups=data.groups, seed=seed
-        )
-        return stopper, train, valid
+        return stopper, *split_held_out(data, self.validation_fraction, seed)
+
+    def _holds_out(self, n_sequences: int) -> bool:
+        """Whether a fit without early stopping holds ``validation_fraction``
+        of its rows out of training (split as early stopping splits them): a
+        task that fits something on unseen rows after training (the
+        temperature of ``calibration``) says so; with early stopping it uses
+        that split instead."""
+        return False
+
+    def _after_training(self, data: TrainingData, valid: Any) -> dict[str, Any]:
+        """Fitted attributes learnt from the validation sequences ``valid``
+        (None without a split) once the model is fitted; none by default."""
+        return {}
 
     # -- warm starts and checkpoints -------------------------------------------
     def _checkpoint_to_resume(self, previous: dict | None):
@@ -486,6 +506,21 @@ class FineTuneBase(BertBase):
         the public method that asks has checked that the estimator is
         fitted)."""
         return self._run_model(self.net_.module_, features, **kwargs)
+
+
+def split_held_out(data: TrainingData, fraction: float, seed: int) -> tuple[Any, Any]:
+    """The training and held-out sequences of ``data``, split as the
+    early-stopping split is (stratified, a row's windows on one side)."""
+    from .stopping import split_train_valid
+
+    train, valid = split_train_valid(
+        len(data.dataset),
+        validation_fraction=fraction,
+        stratify=data.stratify,
+        random_state=seed,
+        groups=data.groups,
+    )
+    return data.dataset.subset(train), data.dataset.subset(valid)
 
 
 def head_keys(model: Any, info: dict[str, Any]) -> list[str]:

@@ -1,10 +1,10 @@
-"""Early stopping in one object: the validation split, the score, patience and
-the best weights.
+"""Early stopping in one object: the score, patience and the best weights.
 
 With ``early_stopping=True`` the fit template makes one :class:`EarlyStopper`
-from the estimator's parameters. It splits the training sequences (its
-:meth:`~EarlyStopper.split`, stratified, a row's windows kept on one side),
-and as a skorch callback it records the task's validation score after each
+from the estimator's parameters and splits the training sequences with
+:func:`split_train_valid` (stratified, a row's windows kept on one side; the
+same split holds rows out for ``calibration``). As a skorch callback the
+stopper records the task's validation score after each
 epoch (from the outputs of skorch's own validation pass), watches the
 validation loss, keeps the best epoch's weights, and ends training by
 raising :class:`StopTraining` after ``n_iter_no_change`` epochs without
@@ -72,26 +72,6 @@ class EarlyStopper(Callback):
         self.score_name = score_name
         self.verbose = verbose
         self.reset()
-
-    # -- the split -------------------------------------------------------------
-    def split(
-        self,
-        dataset: Any,
-        *,
-        stratify: np.ndarray | None,
-        groups: np.ndarray | None,
-        seed: int,
-    ) -> tuple[Any, Any]:
-        """The training and validation subsets of ``dataset`` (see
-        :func:`split_train_valid`)."""
-        train, valid = split_train_valid(
-            len(dataset),
-            validation_fraction=self.validation_fraction,
-            stratify=stratify,
-            random_state=seed,
-            groups=groups,
-        )
-        return dataset.subset(train), dataset.subset(valid)
 
     # -- state -----------------------------------------------------------------
     def reset(self) -> None:

@@ -38,6 +38,10 @@ class TokenLevelMixin:
 
         return by_parts(n_rows, self.max_length_, tokenize, self._run, reduce)
 
+    def _model_to_save(self) -> Any:
+        """The Hugging Face model ``save_pretrained`` writes."""
+        return self.net_.module_.hf_model
+
     def save_pretrained(self, path: PathLike) -> Path:
         """Write the fine-tuned model as a standard Hugging Face folder.
 
@@ -56,11 +60,15 @@ class TokenLevelMixin:
         Returns
         -------
         path : pathlib.Path
-            The folder written.
+            The folder written. It also holds a ``README.md`` model card in
+            the Hugging Face hub's format; a ``README.md`` that sklearn-bert
+            did not write is kept, with a warning.
         """
+        from .._engine.model_card import write_model_card
         from .._io.loading import save_pretrained
 
         check_is_fitted(self, "net_")
-        return save_pretrained(
-            self.net_.module_.hf_model, self.tokenizer_, path, verbose=self.verbose
+        path = save_pretrained(
+            self._model_to_save(), self.tokenizer_, path, verbose=self.verbose
         )
+        return write_model_card(self, path)

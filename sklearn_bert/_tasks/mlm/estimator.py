@@ -633,11 +633,15 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
         Returns
         -------
         path : pathlib.Path
-            The folder written.
+            The folder written. It also holds a ``README.md`` model card in
+            the Hugging Face hub's format; a ``README.md`` that sklearn-bert
+            did not write is kept, with a warning.
         """
+        from ..._engine.model_card import write_model_card
         from ..._io.loading import write_files
 
-        return write_files(self._export_pretrained_files(), path)
+        path = write_files(self._export_pretrained_files(), path)
+        return write_model_card(self, path)
 
     def _export_pretrained_files(self) -> dict[str, bytes]:
         """The adapted model as an in-memory Hugging Face folder.

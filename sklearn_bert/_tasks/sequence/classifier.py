@@ -11,6 +11,7 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ..._engine.calibration import TemperatureScaling
 from ..._engine.dask import is_dask_collection
 from ..._engine.finetune import Prepared
 from ..._engine.inference import softmax
@@ -20,7 +21,7 @@ from .common import SequenceBase
 from .targets import encode_labels, label_config
 
 
-class BertClassifier(ClassifierMixin, SequenceBase):
+class BertClassifier(ClassifierMixin, TemperatureScaling, SequenceBase):
     """Fine-tune a BERT-style encoder with a classification head.
 
     Binary, multi-class and multi-label (a 2-D indicator ``y``) classification
@@ -132,6 +133,16 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         least ``threshold``. Binary and multi-class ``predict`` take the most
         probable class (use ``TunedThresholdClassifierCV`` to tune a binary
         threshold).
+    calibration : {"temperature"} or None, default=None
+        ``"temperature"`` divides the logits by one temperature (one per
+        label for multi-label ``y``), fitted after training to minimise the
+        log loss of rows held out of training: the early-stopping split with
+        ``early_stopping=True``, otherwise ``validation_fraction`` of the rows
+        (stratified), which then do not train. It softens the overconfident
+        probabilities of a model fine-tuned for many epochs on few rows and
+        changes no prediction. With fewer than 10 held-out rows no temperature
+        is fitted. The value is ``temperature_``; ``save_pretrained`` folds it
+        into the saved head. None keeps the softmax of the raw logits.
     freeze_encoder : bool, default=False
         Train the task head only; the encoder's weights stay as loaded.
     trainable_layers : int or None, default=None
@@ -264,6 +275,9 @@ class BertClassifier(ClassifierMixin, SequenceBase):
     head_lr_ : float
         The peak learning rate ``fit`` used for the new weights (the head and,
         with ``text_columns``, the tabular layers and the fusion).
+    temperature_ : float or ndarray of shape (n_labels,)
+        The divisor of the logits (``calibration``): 1.0 when no temperature
+        was fitted; one per label for multi-label ``y``.
     n_features_in_ : int
         1 for single texts, 2 for sentence pairs; with ``text_columns``, the
         number of columns of ``X`` (text and tabular).
@@ -355,7 +369,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
     _parameter_constraints: dict = {
         **SequenceBase._parameter_constraints,
-        **constraints("class_weight"),
+        **constraints("class_weight", "calibration"),
         "threshold": [Interval(Real, 0, 1, closed="both")],
     }
     _score_name = "valid_acc"
@@ -385,6 +399,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         max_grad_norm=1.0,
         class_weight=None,
         threshold=0.5,
+        calibration=None,
         freeze_encoder=False,
         trainable_layers=None,
         dropout=0.1,
@@ -423,6 +438,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         self.max_grad_norm = max_grad_norm
         self.class_weight = class_weight
         self.threshold = threshold
+        self.calibration = calibration
         self.freeze_encoder = freeze_encoder
         self.trainable_layers = trainable_layers
         self.dropout = dropout
@@ -517,7 +533,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         if is_dask_collection(X):
             width = None if binary else len(self.classes_)
             return self._lazy("decision_function", X, width=width, dtype=np.float32)
-        logits = self._outputs(X)
+        logits = self._calibrated(self._outputs(X))
         if binary:
             return logits[:, 1] - logits[:, 0]
         return logits
@@ -545,7 +561,7 @@ class BertClassifier(ClassifierMixin, SequenceBase):
 
     def _proba(self, X):
         """``predict_proba`` of a fitted estimator on in-memory rows."""
-        logits = self._outputs(X).astype(np.float64)
+        logits = self._calibrated(self._outputs(X).astype(np.float64))
         if self._multilabel_:
             return 1.0 / (1.0 + np.exp(-logits))
         return softmax(logits)
@@ -590,7 +606,18 @@ class BertClassifier(ClassifierMixin, SequenceBase):
         Returns
         -------
         path : pathlib.Path
-            The folder written.
+            The folder written. It also holds a ``README.md`` model card in
+            the Hugging Face hub's format; a ``README.md`` that sklearn-bert
+            did not write is kept, with a warning.
         """
+        from ..._engine.model_card import write_model_card
+
         check_is_fitted(self, "net_")
-        return self._save(path, label_config(self.classes_, self._multilabel_))
+        path = self._save(
+            path,
+            label_config(self.classes_, self._multilabel_),
+            output_scale=np.full(
+                len(self.classes_), 1.0 / np.asarray(self.temperature_, np.float32)
+            ),
+        )
+        return write_model_card(self, path)

@@ -140,8 +140,8 @@ def save_sequence_model(
     path: Any,
     *,
     config_updates: dict[str, Any],
-    target_mean: np.ndarray | None = None,
-    target_scale: np.ndarray | None = None,
+    output_shift: np.ndarray | None = None,
+    output_scale: np.ndarray | None = None,
     max_length: int,
     verbose: int = 0,
     fusion: dict[str, Any] | None = None,
@@ -151,21 +151,24 @@ def save_sequence_model(
     ``fusion``, a :class:`~sklearn_bert._nn.fusion.FusionModule` and its
     tabular ``preprocessor``) as a folder.
 
-    Regression targets standardised for training are folded into the output
-    layer, so the saved head predicts on the user's scale.
+    ``output * output_scale + output_shift`` is folded into the output
+    layer: regression targets standardised for training, so the saved head
+    predicts on the user's scale; a classifier's ``1 / temperature_``, so its
+    saved logits are the calibrated ones.
     """
     from safetensors.torch import save_file
 
     from ..._io.loading import save_pretrained
 
     module = copy.deepcopy(module).to("cpu").float()
-    if target_mean is not None:
+    if output_scale is not None:
         layer = module.head
-        scale = torch.as_tensor(target_scale, dtype=torch.float32)
-        mean = torch.as_tensor(target_mean, dtype=torch.float32)
+        scale = torch.as_tensor(output_scale, dtype=torch.float32)
         with torch.no_grad():
             layer.weight.mul_(scale.unsqueeze(1))
-            layer.bias.mul_(scale).add_(mean)
+            layer.bias.mul_(scale)
+            if output_shift is not None:
+                layer.bias.add_(torch.as_tensor(output_shift, dtype=torch.float32))
     config = module.hf_model.config
     for key, value in config_updates.items():
         setattr(config, key, value)

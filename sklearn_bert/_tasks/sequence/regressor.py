@@ -502,12 +502,17 @@ class BertRegressor(RegressorMixin, SequenceBase):
         Returns
         -------
         path : pathlib.Path
-            The folder written.
+            The folder written. It also holds a ``README.md`` model card in
+            the Hugging Face hub's format; a ``README.md`` that sklearn-bert
+            did not write is kept, with a warning.
         """
+        from ..._engine.model_card import write_model_card
+
         check_is_fitted(self, "net_")
-        return self._save(
+        path = self._save(
             path,
             {"num_labels": self.n_outputs_, "problem_type": "regression"},
-            target_mean=self.target_mean_,
-            target_scale=self.target_scale_,
+            output_shift=self.target_mean_,
+            output_scale=self.target_scale_,
         )
+        return write_model_card(self, path)

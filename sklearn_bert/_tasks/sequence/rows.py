@@ -90,12 +90,14 @@ class TextRows:
         targets = [prepared.targets[i] for i in owners]
         weights = window_weights(prepared.weights, owners, len(prepared.rows))
         stratify = prepared.stratify
+        scorer = WindowScorer(est, owners, tok.lengths())
         return TrainingData(
             FeatureDataset(tok.features, targets, weights),
             stratify=None if stratify is None else np.asarray(stratify)[owners],
             groups=owners,
-            scorer=WindowScorer(est, owners, tok.lengths()),
+            scorer=scorer,
             score_name=est._score_name,
+            row_outputs=scorer.rows,
         )
 
     # -- the module --------------------------------------------------------------
@@ -341,19 +343,22 @@ class WindowScorer:
         self.lengths = lengths
 
     def __call__(self, outputs: list[np.ndarray], dataset: Any) -> float:
+        return self.estimator._score_outputs(*self.rows(np.stack(outputs), dataset))
+
+    def rows(self, outputs: np.ndarray, dataset: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The windows' ``outputs`` aggregated per row, and the rows' targets."""
         from .chunks import aggregate_windows
 
         owners = self.owners[dataset.ids]
         rows, first, local = np.unique(owners, return_index=True, return_inverse=True)
         aggregated = aggregate_windows(
-            np.stack(outputs),
+            outputs,
             local,
             self.lengths[dataset.ids],
             len(rows),
             self.estimator.chunk_aggregation,
         )
-        targets = np.asarray(dataset.targets)[first]
-        return self.estimator._score_outputs(aggregated, targets)
+        return aggregated, np.asarray(dataset.targets)[first]
 
 
 def fusion_info(fitted: dict[str, Any]) -> dict[str, Any]:
