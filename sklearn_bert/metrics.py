@@ -22,6 +22,7 @@ import numpy as np
 from ._tasks.qa.scorers import exact_match_scorer, squad_f1_scorer
 from ._tasks.qa.squad import exact_match, normalize_answer, squad_f1
 from ._tasks.token.scoring import tag_score as _tag_score
+from ._typing import Targets
 
 __all__ = [
     "entity_f1",
@@ -77,7 +78,12 @@ def entity_f1(
     return _tag_score(y_true, y_pred, "entity_f1")
 
 
-def expected_calibration_error(y_true, y_proba, *, n_bins: int = 15) -> float:
+def expected_calibration_error(
+    y_true: Targets,
+    y_proba: np.ndarray | Sequence[Sequence[float]],
+    *,
+    n_bins: int = 15,
+) -> float:
     """Expected calibration error of the most probable class (equal-width bins).
 
     Rows are put in ``n_bins`` bins of equal width by the probability of

@@ -18,6 +18,8 @@ import pkgutil
 import pytest
 
 import sklearn_bert
+import sklearn_bert.conformal
+import sklearn_bert.inspection
 import sklearn_bert.metrics
 
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
@@ -26,8 +28,13 @@ PUBLIC = {
     for name in sklearn_bert.__all__
     if not isinstance(getattr(sklearn_bert, name), str)  # DEFAULT_MODEL, version
 } | {
-    f"metrics.{name}": getattr(sklearn_bert.metrics, name)
-    for name in sklearn_bert.metrics.__all__
+    f"{module.__name__.rpartition('.')[2]}.{name}": getattr(module, name)
+    for module in (
+        sklearn_bert.metrics,
+        sklearn_bert.inspection,
+        sklearn_bert.conformal,
+    )
+    for name in module.__all__
 }
 
 

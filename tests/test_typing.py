@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 import sklearn_bert
+import sklearn_bert.conformal
+import sklearn_bert.inspection
 import sklearn_bert.metrics
 
 #: Methods scikit-learn or skorch define that the estimators inherit as they
@@ -19,7 +21,12 @@ _INHERITED_FROM_OTHERS = ("sklearn.", "skorch.")
 
 
 def _public_callables():
-    for module in (sklearn_bert, sklearn_bert.metrics):
+    for module in (
+        sklearn_bert,
+        sklearn_bert.metrics,
+        sklearn_bert.inspection,
+        sklearn_bert.conformal,
+    ):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj):
