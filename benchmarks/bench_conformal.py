@@ -43,6 +43,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -244,7 +245,16 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(args.seed)
     before = h.load_average()
-    runs = [run_task(task, args) for task in args.tasks.split(",")]
+    runs: list[dict] = []
+    for task in args.tasks.split(","):
+        runs.append(run_task(task, args))
+        path = write(args, runs, before)  # rows as they come
+    print(f"wrote {path}")
+    return 0
+
+
+def write(args: argparse.Namespace, runs: list[dict], before: Any) -> Path:
+    """Write the results of the finished data sets."""
     machine = h.environment()
     machine["load_average_before"] = before
     machine["load_average_after"] = h.load_average()
@@ -278,11 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         },
         "runs": runs,
     }
-    path = h.write_json(
+    return h.write_json(
         result, h.result_path("conformal", quick=args.quick, output=args.output)
     )
-    print(f"wrote {path}")
-    return 0
 
 
 if __name__ == "__main__":
