@@ -54,7 +54,8 @@ NUMERIC_TESTS ?= tests/test_transformer.py tests/test_classifier.py \
 	tests/test_dask.py tests/test_distributed.py tests/test_machines.py \
 	tests/test_speed_features.py tests/test_persistence.py tests/test_chunk.py \
 	tests/test_fusion.py tests/test_qa.py tests/test_contrastive.py \
-	tests/test_transformer_finetune.py tests/test_mlm.py
+	tests/test_transformer_finetune.py tests/test_mlm.py tests/test_calibration.py \
+	tests/test_inspection.py tests/test_model_card.py
 
 test-bfloat16: setup
 	SKLEARN_BERT_TEST_BFLOAT16=native $(BIN)/python -m pytest -q $(NUMERIC_TESTS)
