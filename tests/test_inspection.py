@@ -315,3 +315,28 @@ def test_errors_and_state(binary, tiny_bert):
     assert all(p.grad is None for p in module.parameters())
     with pytest.raises(ValueError, match="empty"):  # as predict
         explain(binary, [], n_steps=2)
+
+
+def test_calibrated_classifier_explains_its_calibrated_probabilities(tiny_bert):
+    # the explained output and probability are those of predict_proba
+    from sklearn_bert import BertClassifier
+
+    rng = np.random.default_rng(0)
+    words = ["good", "bad", "fine", "awful", "great", "poor"]
+    X = [" ".join(rng.choice(words, 5)) for _ in range(120)]
+    y = ["pos" if ("good" in t or "great" in t) else "neg" for t in X]
+    clf = BertClassifier(
+        tiny_bert,
+        calibration="temperature",
+        max_epochs=2,
+        max_length=16,
+        random_state=0,
+        precision="float32",
+    ).fit(X, y)
+    assert clf.temperature_ != 1.0
+    out = explain(clf, X[:3], n_steps=4)
+    proba = clf.predict_proba(X[:3])
+    for e, p in zip(out, proba, strict=True):
+        k = list(clf.classes_).index(e.target)
+        assert e.probability == pytest.approx(p[k], abs=1e-5)
+        assert e.output == pytest.approx(np.log(p[k]), abs=1e-4)

@@ -227,6 +227,7 @@ class _Model:
 
 
 def _fitted_model(estimator: Any) -> _Model:
+    import torch
     from sklearn.exceptions import NotFittedError
 
     from .contrastive.estimators import (
@@ -243,9 +244,12 @@ def _fitted_model(estimator: Any) -> _Model:
                 "'fit' before explaining its predictions."
             )
         module = estimator.net_.module_
+        # a classifier's logits as predict_proba reads them (``calibration``)
+        temperature = np.asarray(estimator.__dict__.get("temperature_", 1.0))
 
         def forward(batch):
-            return module(**batch)
+            out = module(**batch)
+            return out / torch.as_tensor(temperature, dtype=out.dtype)
 
         if isinstance(estimator, BertClassifier):
             kind = "logit" if estimator._multilabel_ else "logprob"
