@@ -40,7 +40,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import _harness as h
 import numpy as np
-from bench_small_data import bbc_news
+from bench_small_data import load_task as load
 
 METHODS = ("gradient_x_input", "integrated_gradients")
 #: Share of the words deleted.
@@ -61,18 +61,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
     return parser.parse_args(argv)
-
-
-def load(task: str):
-    if task == "finefood":
-        train, test = h.load_finefood()
-        return (
-            train["review"].tolist(),
-            train["score"].to_numpy(),
-            test["review"].tolist(),
-            test["score"].to_numpy(),
-        )
-    return bbc_news()
 
 
 def subsample(X, y, n, seed=0):
