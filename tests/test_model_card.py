@@ -138,13 +138,22 @@ def test_the_card_names_columns_settings_and_validation_scores(saved):
     assert f"- `max_length_`: {est.max_length_}" in text
     assert "- `fusion`:" not in text  # a parameter of text_columns only
     assert "## Calibration" in text
-    assert ("Training rows" in text) == hasattr(est, "n_samples_fit_")
+    assert est.n_samples_fit_ == len(TEXTS)
+    assert f"- Training rows: {len(TEXTS)} (" in text
     # unnamed columns; a model given as an estimator
     text = (saved["regressor"][1] / "README.md").read_text()
     assert "- Columns: one unnamed text column" in text
     assert "first adapted by a `BertMaskedLM`" in text
     assert "## Calibration" not in text  # no probabilities
     assert "text regression" in text
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+def test_every_card_counts_the_rows_fit_was_given(saved, kind):
+    est, folder = saved[kind]
+    text = (folder / "README.md").read_text()
+    assert est.n_samples_fit_ > 0
+    assert f"- Training rows: {est.n_samples_fit_} (" in text
 
 
 def test_the_calibration_section_follows_temperature(saved):

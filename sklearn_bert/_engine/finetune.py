@@ -247,6 +247,7 @@ class FineTuneBase(BertBase):
             raise KeyboardInterrupt
         unfreeze(module)
         fitted = {
+            "n_samples_fit_": len(prepared.X),
             "tokenizer_": tokenizer,
             "max_length_": max_length,
             "precision_": precision,

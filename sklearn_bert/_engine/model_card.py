@@ -361,7 +361,7 @@ def _training_data(estimator: Any) -> list[str]:
     lines = ["## Training data", "", f"- Columns: {columns}"]
     n_samples = getattr(estimator, "n_samples_fit_", None)
     if n_samples is not None:
-        lines.append(f"- Training rows: {int(n_samples)}")
+        lines.append(f"- Training rows: {int(n_samples)} (as given to `fit`)")
     return lines
 
 

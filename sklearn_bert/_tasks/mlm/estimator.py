@@ -207,6 +207,9 @@ class BertMaskedLM(EmbeddingMixin, TransformerMixin, FineTuneBase):
     best_epoch_ : int
         The epoch whose weights the model holds: with early stopping the one
         of the lowest validation loss, else the last.
+    n_samples_fit_ : int
+        The rows ``fit`` was given (rows held out for early stopping or
+        calibration included).
     max_length_ : int
         The token limit in use.
     precision_ : str

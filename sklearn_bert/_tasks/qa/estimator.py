@@ -184,6 +184,9 @@ class BertQuestionAnswerer(TokenLevelMixin, FineTuneBase):
         of the lowest validation loss, else the last.
     tokenizer_ : transformers.PreTrainedTokenizerFast
         The fast tokenizer.
+    n_samples_fit_ : int
+        The rows ``fit`` was given (rows held out for early stopping or
+        calibration included).
     max_length_ : int
         The window length in use (``max_length`` capped by the model).
     precision_ : str

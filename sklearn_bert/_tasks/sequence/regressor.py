@@ -240,6 +240,9 @@ class BertRegressor(RegressorMixin, SequenceBase):
         of the lowest validation loss, else the last.
     tokenizer_ : transformers.PreTrainedTokenizerFast
         The tokenizer.
+    n_samples_fit_ : int
+        The rows ``fit`` was given (rows held out for early stopping or
+        calibration included).
     max_length_ : int
         The token limit in use.
     precision_ : str
