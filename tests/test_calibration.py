@@ -46,6 +46,27 @@ def test_fit_temperature_recovers_the_scale_of_sampled_labels(true_temperature):
     assert found == pytest.approx(true_temperature, rel=0.1)
 
 
+@pytest.mark.parametrize("n_rows", [20, 200])
+def test_held_out_rows_all_right_do_not_sharpen_without_bound(n_rows):
+    # every held-out row right by a wide margin: a plain log-loss fit runs
+    # to the sharpest temperature allowed (1/20); with Laplace's smoothing
+    # the probability of the true class is about (n + 1) / (n + 2)
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(n_rows, 5))
+    y = rng.integers(0, 5, n_rows)
+    z[np.arange(n_rows), y] += 8.0
+    found = fit_temperature(z, y, multilabel=False)
+    assert found > 1 / 20 + 1e-3
+    p = _softmax(z / found)[np.arange(n_rows), y]
+    assert p.mean() == pytest.approx((n_rows + 1) / (n_rows + 2), abs=0.02)
+    # the same for each label of a multi-label output
+    signs = np.where(rng.random((n_rows, 2)) < 0.5, -1.0, 1.0)
+    found = fit_temperature(6.0 * signs, (signs > 0).astype(float), multilabel=True)
+    np.testing.assert_allclose(
+        1 / (1 + np.exp(-6.0 / found)), (n_rows + 1) / (n_rows + 2), atol=1e-3
+    )
+
+
 def test_fit_temperature_multilabel_has_one_per_label():
     rng = np.random.default_rng(2)
     z = rng.normal(scale=2.0, size=(4000, 2))

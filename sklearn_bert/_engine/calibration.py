@@ -8,6 +8,17 @@ the value that minimises the log loss of rows the model did not train on
 (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017). For
 multi-label outputs (independent sigmoids) each label gets its own
 temperature.
+
+The held-out rows are few (10 % of a small training set), and a model that
+gets every one of them right would be made ever surer by a plain log-loss
+fit: the temperature would run to its bound, and the first wrong
+prediction on new rows would cost a huge loss (measured on BBC News: the
+plain fit on 20 held-out rows gave a temperature of 0.08 and raised the
+test log loss from 0.15 to 0.93). So the fit targets are smoothed by Laplace's
+rule of succession: with ``n`` held-out rows, each row's true class keeps
+``1 - 1/(n + 2)`` of its weight and the rest is shared by the other
+classes (for a sigmoid, the other side), as if one more right and one more
+wrong row had been seen. With many rows the smoothing vanishes.
 """
 
 from __future__ import annotations
@@ -38,24 +49,28 @@ def fit_temperature(
     Returns
     -------
     temperature : float, or ndarray of shape (n_labels,) when ``multilabel``
+        Minimises the log loss against targets smoothed by Laplace's rule
+        (``1/(n_rows + 2)`` of each row's weight on the other classes).
     """
     logits = np.asarray(logits, dtype=np.float64)
+    smoothing = 1.0 / (len(logits) + 2)  # Laplace's rule (module docstring)
     if multilabel:
         targets = np.asarray(targets, dtype=np.float64).reshape(logits.shape)
         return np.array(
             [
-                _fit_one(_sigmoid_loss, logits[:, j], targets[:, j])
+                _fit_one(_sigmoid_loss, logits[:, j], targets[:, j], smoothing)
                 for j in range(logits.shape[1])
             ]
         )
-    return float(_fit_one(_softmax_loss, logits, np.asarray(targets, dtype=np.int64)))
+    targets = np.asarray(targets, dtype=np.int64)
+    return float(_fit_one(_softmax_loss, logits, targets, smoothing))
 
 
-def _fit_one(loss, logits: np.ndarray, targets: np.ndarray) -> float:
+def _fit_one(loss, logits: np.ndarray, targets: np.ndarray, smoothing: float) -> float:
     from scipy.optimize import minimize_scalar
 
     result = minimize_scalar(
-        lambda log_t: loss(logits / np.exp(log_t), targets),
+        lambda log_t: loss(logits / np.exp(log_t), targets, smoothing),
         bounds=_LOG_BOUNDS,
         method="bounded",
         options={"xatol": 1e-4},
@@ -63,16 +78,23 @@ def _fit_one(loss, logits: np.ndarray, targets: np.ndarray) -> float:
     return float(np.exp(result.x))
 
 
-def _softmax_loss(logits: np.ndarray, targets: np.ndarray) -> float:
+def _softmax_loss(logits: np.ndarray, targets: np.ndarray, smoothing: float) -> float:
+    """Cross-entropy against targets giving the true class ``1 - smoothing``
+    and each other class an equal share of ``smoothing``."""
     shifted = logits - logits.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=1))
-    return float(np.mean(log_norm - shifted[np.arange(len(targets)), targets]))
+    log_proba = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    true = log_proba[np.arange(len(targets)), targets]
+    k = logits.shape[1]
+    others = (log_proba.sum(axis=1) - true) / max(k - 1, 1)
+    return float(np.mean(-(1.0 - smoothing) * true - smoothing * others))
 
 
-def _sigmoid_loss(logits: np.ndarray, targets: np.ndarray) -> float:
-    # log(1 + exp(-z)) for the positives, log(1 + exp(z)) for the negatives
+def _sigmoid_loss(logits: np.ndarray, targets: np.ndarray, smoothing: float) -> float:
+    # log(1 + exp(-z)) for the positives, log(1 + exp(z)) for the negatives;
+    # the other side weighs ``smoothing``
     signed = np.where(targets > 0.5, logits, -logits)
-    return float(np.mean(np.logaddexp(0.0, -signed)))
+    right, wrong = np.logaddexp(0.0, -signed), np.logaddexp(0.0, signed)
+    return float(np.mean((1.0 - smoothing) * right + smoothing * wrong))
 
 
 #: Fewest held-out rows (words, for a token classifier) a temperature is

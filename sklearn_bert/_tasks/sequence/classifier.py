@@ -140,9 +140,12 @@ class BertClassifier(ClassifierMixin, TemperatureScaling, SequenceBase):
         ``early_stopping=True``, otherwise ``validation_fraction`` of the rows
         (stratified), which then do not train. It softens the overconfident
         probabilities of a model fine-tuned for many epochs on few rows and
-        changes no prediction. With fewer than 10 held-out rows no temperature
-        is fitted. The value is ``temperature_``; ``save_pretrained`` folds it
-        into the saved head. None keeps the softmax of the raw logits.
+        changes no prediction. The targets of the fit are smoothed by
+        Laplace's rule (``1/(n + 2)`` for ``n`` held-out rows), so held-out
+        rows that are all predicted right do not make the model ever surer.
+        With fewer than 10 held-out rows no temperature is fitted. The value
+        is ``temperature_``; ``save_pretrained`` folds it into the saved
+        head. None keeps the softmax of the raw logits.
     freeze_encoder : bool, default=False
         Train the task head only; the encoder's weights stay as loaded.
     trainable_layers : int or None, default=None
@@ -262,6 +265,9 @@ class BertClassifier(ClassifierMixin, TemperatureScaling, SequenceBase):
         of the lowest validation loss, else the last.
     tokenizer_ : transformers.PreTrainedTokenizerFast
         The tokenizer.
+    n_samples_fit_ : int
+        The rows ``fit`` was given (rows held out for early stopping or
+        calibration included).
     max_length_ : int
         The token limit in use.
     precision_ : str

@@ -115,10 +115,11 @@ class BertTokenClassifier(TokenLevelMixin, TemperatureScaling, FineTuneBase):
         held out of training: the early-stopping split with
         ``early_stopping=True``, otherwise ``validation_fraction`` of the
         sentences, which then do not train. It softens overconfident tag
-        probabilities and changes no prediction. With fewer than 10 held-out
-        words no temperature is fitted. The value is ``temperature_``;
-        ``save_pretrained`` folds it into the saved classification layer.
-        None keeps the softmax of the raw logits.
+        probabilities and changes no prediction. The targets of the fit are
+        smoothed by Laplace's rule (``1/(n + 2)`` for ``n`` held-out words).
+        With fewer than 10 held-out words no temperature is fitted. The
+        value is ``temperature_``; ``save_pretrained`` folds it into the
+        saved classification layer. None keeps the softmax of the raw logits.
     freeze_encoder : bool, default=False
         Train the task head only; the encoder's weights stay as loaded.
     trainable_layers : int or None, default=None
@@ -205,6 +206,9 @@ class BertTokenClassifier(TokenLevelMixin, TemperatureScaling, FineTuneBase):
         of the lowest validation loss, else the last.
     tokenizer_ : transformers.PreTrainedTokenizerFast
         The tokenizer.
+    n_samples_fit_ : int
+        The rows ``fit`` was given (rows held out for early stopping or
+        calibration included).
     max_length_ : int
         The token limit per window in use.
     precision_ : str
