@@ -190,6 +190,32 @@ def test_classification_coverage_on_synthetic_data():
     assert 0.9 - 0.01 <= np.mean(coverages) <= 0.9 + 1 / 501 + 0.01
 
 
+def test_empty_sets_bring_a_good_model_down_to_its_aim():
+    """A model right on 75 % of the rows, at alpha=0.4: the sets that always
+    hold the top class cover at least its accuracy, far above 0.6; with
+    ``allow_empty=True`` the mean coverage over 40 splits is 0.6 within the
+    tolerance of the coverage test above."""
+    X, y = _synthetic_classification(1500, seed=0)
+    model = LogisticRegression().fit(X[:500], y[:500])
+    X_held, y_held = X[500:], y[500:]
+    accuracy = (model.predict(X_held) == y_held).mean()
+    assert accuracy > 0.6 + 0.1
+    rng = np.random.default_rng(1)
+    plain, loose = [], []
+    for _ in range(40):
+        order = rng.permutation(1000)
+        cal, test = order[:500], order[500:]
+        truth = np.searchsorted(model.classes_, y_held[test])
+        for allow_empty, coverages in ((False, plain), (True, loose)):
+            conformal = ConformalClassifier(
+                model, alpha=0.4, allow_empty=allow_empty
+            ).fit(X_held[cal], y_held[cal])
+            sets = conformal.predict_set(X_held[test])
+            coverages.append(sets[np.arange(500), truth].mean())
+    assert np.mean(plain) >= accuracy - 0.01
+    assert 0.6 - 0.01 <= np.mean(loose) <= 0.6 + 1 / 501 + 0.01
+
+
 def test_regression_coverage_on_synthetic_data():
     """As above for intervals (same tolerance, same reasoning)."""
     rng = np.random.default_rng(0)
@@ -290,6 +316,15 @@ def test_mapie_lac_and_absolute_agree_with_ours():
     top = model.predict_proba(X[600:]).argmax(axis=1)[:, None] == np.arange(3)
     # ours adds the most probable class where the LAC set would be empty
     np.testing.assert_array_equal(ours.predict_set(X[600:]), mapie_sets | top)
+    # at 60 % some LAC sets are empty: with allow_empty=True ours are MAPIE's
+    loose = ConformalClassifier(model, alpha=0.4, allow_empty=True)
+    loose.fit(X[300:600], y[300:600])
+    mapie_loose = SplitConformalClassifier(
+        estimator=model, confidence_level=0.6, conformity_score="lac", prefit=True
+    ).conformalize(X[300:600], y[300:600])
+    loose_sets = mapie_loose.predict_set(X[600:])[1][:, :, 0]
+    assert (~loose_sets.any(axis=1)).any()
+    np.testing.assert_array_equal(loose.predict_set(X[600:]), loose_sets)
 
     rng = np.random.default_rng(3)
     Xr = rng.normal(size=(900, 1))

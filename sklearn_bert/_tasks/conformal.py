@@ -11,7 +11,8 @@ only read its predictions on held-out *calibration* rows.
 - :class:`ConformalClassifier` uses the LAC score (least ambiguous set-valued
   classifier, Sadinle, Lei and Wasserman 2019): one minus the predicted
   probability of the true class. A class enters the set when its probability
-  is at least ``1 - quantile_``; the most probable class is always in it.
+  is at least ``1 - quantile_``; the most probable class is always in it,
+  unless ``allow_empty=True``.
 - :class:`ConformalRegressor` uses the absolute residual ``|y - f(x)|``; the
   interval is ``f(x) ± quantile_``.
 
@@ -24,8 +25,9 @@ These classes need only scikit-learn and NumPy and work with any estimator
 that has ``predict_proba`` and ``classes_`` (classification) or ``predict``
 (regression). The MAPIE library offers more scores and methods
 (``mapie.classification.SplitConformalClassifier``); with the LAC score it
-gives the same sets, but for the most probable class added to a set that
-would be empty, and with the absolute residual the same intervals (see the
+gives the same sets as ``allow_empty=True`` (without it, ours add the most
+probable class to a set that would be empty), and with the absolute
+residual the same intervals (see the
 user guide, "Probabilities and uncertainty", for using MAPIE with text
 models).
 """
@@ -131,9 +133,9 @@ class ConformalClassifier(_SplitConformal):
     probabilities on calibration rows that were not used to train it;
     :meth:`predict_set` then returns, for each new row, the classes whose
     probability is at least ``1 - quantile_``, plus the most probable class,
-    so that no set is empty. If calibration and new rows are exchangeable,
-    the set contains the true class for at least a fraction ``1 - alpha`` of
-    new rows (on average over calibration sets).
+    so that no set is empty (unless ``allow_empty=True``). If calibration and
+    new rows are exchangeable, the set contains the true class for at least a
+    fraction ``1 - alpha`` of new rows (on average over calibration sets).
 
     Parameters
     ----------
@@ -144,6 +146,14 @@ class ConformalClassifier(_SplitConformal):
         keep it fitted through :func:`sklearn.base.clone`.
     alpha : float in (0, 1), default=0.1
         Allowed miss rate: the sets aim at coverage ``1 - alpha``.
+    allow_empty : bool, default=False
+        Whether a row whose classes are all less probable than
+        ``1 - quantile_`` gets an empty set (the plain LAC sets, as MAPIE
+        returns them) rather than its most probable class. Adding that class
+        only adds coverage: with a model right on more than ``1 - alpha`` of
+        the rows, the default sets cover at least its accuracy, while the
+        sets with ``allow_empty=True`` come closer to ``1 - alpha`` and an
+        empty set says "none of the classes is likely enough".
 
     Attributes
     ----------
@@ -184,7 +194,27 @@ class ConformalClassifier(_SplitConformal):
     >>> covered = sets[np.arange(200), np.searchsorted(conformal.classes_, y[400:])]
     >>> bool(covered.mean() >= 0.85)
     True
+
+    At ``alpha=0.2`` the model (accuracy 0.845) is right more often than
+    the sets need; with ``allow_empty=True`` some sets are empty and the
+    coverage comes down towards 0.8:
+
+    >>> loose = ConformalClassifier(model, alpha=0.2, allow_empty=True)
+    >>> loose_sets = loose.fit(X[200:400], y[200:400]).predict_set(X[400:])
+    >>> bool((~loose_sets.any(axis=1)).any())
+    True
     """
+
+    _parameter_constraints: dict = {
+        **_SplitConformal._parameter_constraints,
+        "allow_empty": ["boolean"],
+    }
+
+    def __init__(
+        self, estimator: Any, *, alpha: float = 0.1, allow_empty: bool = False
+    ) -> None:
+        super().__init__(estimator, alpha=alpha)
+        self.allow_empty = allow_empty
 
     def fit(self, X: TextData, y: Targets) -> ConformalClassifier:
         """Compute the conformal quantile on calibration rows.
@@ -247,7 +277,7 @@ class ConformalClassifier(_SplitConformal):
         ndarray of bool, shape (n_samples, n_classes)
             ``sets[i, j]`` is True when ``classes_[j]`` is in the set of row
             ``i``: its probability is at least ``1 - quantile_``, or it is
-            the most probable class.
+            the most probable class (unless ``allow_empty=True``).
 
         Examples
         --------
@@ -266,7 +296,8 @@ class ConformalClassifier(_SplitConformal):
         proba = np.asarray(self.estimator.predict_proba(X), dtype=float)
         # the same arithmetic as the calibration scores, so ties stay ties
         sets = 1.0 - proba <= self.quantile_
-        sets[np.arange(len(proba)), proba.argmax(axis=1)] = True
+        if not self.allow_empty:
+            sets[np.arange(len(proba)), proba.argmax(axis=1)] = True
         return sets
 
 
