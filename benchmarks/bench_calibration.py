@@ -185,6 +185,7 @@ def run_size(task, size, seed, data, params, test_limit, groups=GROUPS):
             "BertClassifier(calibration=None)",
             BertClassifier(random_state=seed, calibration=None, **params),
             max_epochs=lambda est: est.max_epochs_,
+            precision=lambda est: est.precision_,
         )
 
     if "temperature" in groups:
@@ -193,6 +194,7 @@ def run_size(task, size, seed, data, params, test_limit, groups=GROUPS):
             BertClassifier(random_state=seed, calibration="temperature", **params),
             temperature=lambda est: np.round(est.temperature_, 4).tolist(),
             max_epochs=lambda est: est.max_epochs_,
+            precision=lambda est: est.precision_,
         )
         cal.temperature_ = 1.0  # the same model with its temperature set aside
         record(

@@ -17,8 +17,9 @@ then:
 
 240 articles train the model for two epochs over their first 128 tokens,
 200 others calibrate the prediction sets and 300 more test everything, on
-the bundled default model, in about three minutes on two CPU cores. The
-figures are the example's own output below.
+the bundled default model, in under a minute on two cores of a recent
+Xeon CPU in float32 (47 s), about two minutes on older CPUs. The figures
+are the example's own output below.
 """
 
 # %%
@@ -69,23 +70,24 @@ clf = BertClassifier(
     max_length=128, max_epochs=2, calibration="temperature", random_state=0
 )
 clf.fit(X_train, y_train)
-proba = clf.predict_proba(X_test)
+print(f"temperature_ = {clf.temperature_:.2f}")
+
+# %%
+# ``decision_function`` gives the calibrated logits (the raw ones divided by
+# ``temperature_``) and ``predict_proba`` their softmax; one pass over the
+# test articles gives both, and the raw probabilities besides.
+from scipy.special import softmax
+
+logits = clf.decision_function(X_test)
+proba = softmax(logits, axis=1)  # what clf.predict_proba(X_test) returns
+raw = softmax(logits * clf.temperature_, axis=1)  # without the temperature
 accuracy = np.mean(clf.classes_[proba.argmax(axis=1)] == y_test)
-print(f"test accuracy {accuracy:.3f}, temperature_ = {clf.temperature_:.2f}")
+print(f"test accuracy {accuracy:.3f}")
 
 # %%
 # The expected calibration error compares, in 15 bins of confidence, how
 # often the predicted topic is right with how sure the model said it was
-# (0 is perfect). The probabilities without the temperature are the softmax
-# of the raw logits, ``decision_function`` times ``temperature_``.
-
-
-def softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-
-
-raw = softmax(clf.decision_function(X_test) * clf.temperature_)
+# (0 is perfect).
 y_index = np.searchsorted(clf.classes_, y_test)
 ece_raw = expected_calibration_error(y_index, raw)
 ece = expected_calibration_error(y_index, proba)
