@@ -18,7 +18,7 @@ then:
 240 articles train the model for two epochs over their first 128 tokens,
 200 others calibrate the prediction sets and 300 more test everything, on
 the bundled default model, in under a minute on two cores of a recent
-Xeon CPU in float32 (47 s), about two minutes on older CPUs. The figures
+Xeon CPU in float32 (47 s); older CPUs take longer. The figures
 are the example's own output below.
 """
 
