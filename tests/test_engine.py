@@ -257,6 +257,35 @@ def test_float16_training_uses_a_gradient_scaler(no_dropout_bert, monkeypatch):
     )
 
 
+def test_adamw_is_fused_and_updates_as_the_loop_over_weights_does(
+    no_dropout_bert, monkeypatch
+):
+    # float32 on the CPU: the fused kernel computes AdamW's update per weight
+    # in one pass; rounding differs from the loop's, nothing else
+    params = {"batch_size": 4, "lr": 1e-3, "precision": "float32", "max_epochs": 2}
+    fused = clf_(no_dropout_bert, **params).fit(X, Y)
+    assert fused.net_.optimizer_.defaults["fused"] is True
+    monkeypatch.setattr(net_module, "fused_adamw", lambda groups, options: False)
+    loop = clf_(no_dropout_bert, **params).fit(X, Y)
+    assert not loop.net_.optimizer_.defaults["fused"]
+    start = clf_(no_dropout_bert, **{**params, "lr": 1e-12}).fit(X, Y)
+    moved = np.abs(loop.decision_function(X) - start.decision_function(X)).max()
+    assert moved > 1e-2  # the weights moved, so the comparison below means something
+    np.testing.assert_allclose(
+        fused.decision_function(X), loop.decision_function(X), rtol=0, atol=1e-4
+    )
+
+
+def test_adamw_is_not_fused_where_it_cannot_be():
+    weight = torch.nn.Parameter(torch.zeros(2))
+    groups = [{"params": [weight]}]
+    assert net_module.fused_adamw(groups, {})
+    assert not net_module.fused_adamw(groups, {"foreach": True})
+    assert not net_module.fused_adamw(groups, {"fused": False})
+    meta = [{"params": [torch.nn.Parameter(torch.zeros(2, device="meta"))]}]
+    assert not net_module.fused_adamw(meta, {})
+
+
 # -- 5. validation runs once per epoch ------------------------------------------
 
 
